@@ -1,0 +1,280 @@
+"""What every world records: outcome accumulators, the outcome row, daily series and Results.
+
+The kernel and the Mesa model call the same :func:`record_day` and :func:`outcome_table`, so an
+outcome is defined once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .types import CollapseCause, Phase
+
+DAYS_PER_MONTH = 365.25 / 12
+AFTER_WINDOW_DAYS = 90
+
+OUTCOME_COLUMNS: dict[str, str] = {
+    "world": "world index (its random stream and its row in a params table)",
+    "ceasefire_reached": "a ceasefire was in force at some point (including on day 0)",
+    "days_to_ceasefire": "day the first ceasefire began (0 if in force on day 0; NaN if none)",
+    "ceasefire_days": "duration of the first ceasefire in days, extensions included; if still "
+                      "running at the horizon, days until the horizon (see ceasefire_censored)",
+    "ceasefire_censored": "the first ceasefire was still in force at the horizon",
+    "n_ceasefires": "ceasefires begun within the horizon",
+    "talks_rounds": "rounds of talks opened (a world that starts in talks counts one)",
+    "collapse_cause": "why the first ceasefire ended: " + ", ".join(c.name for c in CollapseCause),
+    "prisoners_promised": "prisoners the state promised to release, count",
+    "prisoners_released": "prisoners the state actually released, count",
+    "ttp_attacks": "attacks by TTP factions over the horizon, count",
+    "spoiler_attacks": "attacks by spoilers over the horizon, count (kept apart from TTP attacks)",
+    "casualties": "security forces and civilians killed or injured in all attacks, count",
+    "ttp_attacks_per_month_ceasefire": "TTP attacks per month during the first ceasefire",
+    "ttp_attacks_per_month_after": f"TTP attacks per month in the {AFTER_WINDOW_DAYS} days after "
+                                   "the first ceasefire ended (NaN if it did not end)",
+    "defections_to_spoilers": "TTP hardliners who joined spoilers, count",
+    "splits": "factions that split from the umbrella (events)",
+    "reunifications": "factions that rejoined the umbrella (events)",
+    "defections_to_state": "factions that defected to the state (events)",
+    "ttp_fighters_end": "active fighters of factions not defected to the state at the horizon",
+}
+
+ACC_FIELDS = ("cf_start", "cf_end", "cause", "n_ceasefires", "talks_rounds", "prisoners_promised",
+              "prisoners_released", "ttp_attacks", "spoiler_attacks", "casualties", "attacks_cf",
+              "attacks_after", "to_spoilers", "splits", "reunifications", "to_state")
+
+SERIES: dict[str, str] = {
+    "phase": "negotiation phase at the end of the day (0 fighting, 1 talks, 2 ceasefire)",
+    "ttp_attacks": "TTP attacks that day, count",
+    "spoiler_attacks": "spoiler attacks that day, count",
+    "casualties": "killed and injured that day, count",
+    "ttp_fighters": "active fighters of factions not defected to the state, count",
+    "hardliners": "hardline fighters among them, count",
+    "ttp_trust": "fighter-weighted trust of the umbrella factions in the state, share",
+    "state_trust": "the state's trust in the TTP, share",
+    "coercion": "the state's level of coercion, share",
+    "pressure": "domestic pressure, share",
+    "prisoners_released": "prisoners released so far, count",
+    "factions_in_umbrella": "factions inside the umbrella, count",
+    "spoiler_fighters": "spoiler fighters, count",
+}
+
+
+def day_totals(out, bound, spoiler_attacks, blamed, released, p) -> SimpleNamespace:
+    """World totals of a day from the factions' and spoilers' results (sums over actors)."""
+    def total(x):
+        return np.sum(x, axis=-1, keepdims=True)
+
+    ttp = total(out["attacks"])
+    spo = total(spoiler_attacks)
+    return SimpleNamespace(
+        ttp_attacks=ttp, ttp_attacks_bound=total(out["attacks"] * bound), spoiler_attacks=spo,
+        blamed=total(blamed), casualties=(ttp + spo) * p.casualties_per_attack_count,
+        released=total(released), to_spoilers=total(out["to_spoilers"]),
+        splits=total(out["split"]), reunified=total(out["reunified"]),
+        defected=total(out["defected"]))
+
+
+def ttp_fighters(fac):
+    """Active fighters of the factions that have not defected to the state."""
+    return np.sum(fac.fighters * ~fac.defected, axis=-1, keepdims=True)
+
+
+def series_values(w, st, fac, spo, t) -> dict[str, Any]:
+    """Values of the recorded series at the end of a day (see :data:`SERIES`)."""
+    from .negotiation import umbrella_trust
+
+    return {
+        "phase": w.phase, "ttp_attacks": t.ttp_attacks, "spoiler_attacks": t.spoiler_attacks,
+        "casualties": t.casualties, "ttp_fighters": ttp_fighters(fac),
+        "hardliners": np.sum(fac.hardliners * ~fac.defected, axis=-1, keepdims=True),
+        "ttp_trust": umbrella_trust(fac.trust, fac.fighters, fac.in_umbrella, fac.defected),
+        "state_trust": st.trust, "coercion": st.coercion, "pressure": st.pressure,
+        "prisoners_released": np.sum(fac.released, axis=-1, keepdims=True),
+        "factions_in_umbrella": np.sum(fac.in_umbrella, axis=-1, keepdims=True),
+        "spoiler_fighters": np.sum(spo.fighters, axis=-1, keepdims=True),
+    }
+
+
+def new_accumulators(shape: tuple[int, ...]) -> SimpleNamespace:
+    """Zeroed outcome accumulators of the given world shape (``(W, 1)`` or ``(1,)``)."""
+    acc = SimpleNamespace(**{k: np.zeros(shape) for k in ACC_FIELDS})
+    acc.cf_start[...] = -1.0
+    acc.cf_end[...] = -1.0
+    return acc
+
+
+def start_in_phase(acc: SimpleNamespace, phase) -> None:
+    """Count a ceasefire or a round of talks that is under way on day 0."""
+    acc.n_ceasefires = acc.n_ceasefires + (phase == Phase.CEASEFIRE)
+    acc.cf_start = np.where(phase == Phase.CEASEFIRE, 0.0, acc.cf_start)
+    acc.talks_rounds = acc.talks_rounds + (phase == Phase.TALKS)
+
+
+def record_day(acc, day, phase_before, ev, t) -> None:
+    """Add one day to the accumulators.
+
+    Args:
+        acc: accumulators (updated in place).
+        day: today's index.
+        phase_before: phase at the start of the day.
+        ev: today's negotiation events (``deal``, ``opened``, ``ended``, ``cause``, ``promised``).
+        t: today's world totals ``ttp_attacks``, ``spoiler_attacks``, ``casualties``,
+            ``released``, ``to_spoilers``, ``splits``, ``reunified``, ``defected``.
+    """
+    first_running = (phase_before == Phase.CEASEFIRE) & (acc.cf_end < 0)
+    acc.attacks_cf = acc.attacks_cf + t.ttp_attacks * first_running
+    after = (acc.cf_end >= 0) & (day > acc.cf_end) & (day <= acc.cf_end + AFTER_WINDOW_DAYS)
+    acc.attacks_after = acc.attacks_after + t.ttp_attacks * after
+    first_end = ev.ended & (acc.cf_end < 0)
+    acc.cause = np.where(first_end, ev.cause, acc.cause)
+    acc.cf_end = np.where(first_end, day, acc.cf_end)
+    acc.cf_start = np.where(ev.deal & (acc.cf_start < 0), day, acc.cf_start)
+    acc.n_ceasefires = acc.n_ceasefires + ev.deal
+    acc.talks_rounds = acc.talks_rounds + ev.opened
+    acc.prisoners_promised = acc.prisoners_promised + ev.promised
+    acc.prisoners_released = acc.prisoners_released + t.released
+    acc.ttp_attacks = acc.ttp_attacks + t.ttp_attacks
+    acc.spoiler_attacks = acc.spoiler_attacks + t.spoiler_attacks
+    acc.casualties = acc.casualties + t.casualties
+    acc.to_spoilers = acc.to_spoilers + t.to_spoilers
+    acc.splits = acc.splits + t.splits
+    acc.reunifications = acc.reunifications + t.reunified
+    acc.to_state = acc.to_state + t.defected
+
+
+def outcome_table(acc, days: int, world_index: np.ndarray, ttp_fighters_end) -> pd.DataFrame:
+    """One row per world from the accumulators after ``days`` days."""
+    flat = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in vars(acc).items()}
+    start, end = flat["cf_start"], flat["cf_end"]
+    reached = start >= 0
+    censored = reached & (end < 0)
+    duration = np.where(reached, np.where(censored, days - start, end - start), np.nan)
+    cause_code = np.where(~reached, CollapseCause.no_ceasefire,
+                          np.where(censored, CollapseCause.censored, flat["cause"])).astype(int)
+    names = np.array([c.name for c in CollapseCause])
+    window = np.where(end >= 0, np.minimum(AFTER_WINDOW_DAYS, days - 1 - end), 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_month_cf = np.where(duration > 0, flat["attacks_cf"] / duration * DAYS_PER_MONTH, np.nan)
+        per_month_after = np.where(window > 0, flat["attacks_after"] / window * DAYS_PER_MONTH, np.nan)
+    cat = pd.CategoricalDtype([c.name for c in CollapseCause])
+    return pd.DataFrame({
+        "world": world_index.astype(np.int64),
+        "ceasefire_reached": reached,
+        "days_to_ceasefire": np.where(reached, start, np.nan),
+        "ceasefire_days": duration,
+        "ceasefire_censored": censored,
+        "n_ceasefires": flat["n_ceasefires"].astype(np.int64),
+        "talks_rounds": flat["talks_rounds"].astype(np.int64),
+        "collapse_cause": pd.Categorical(names[cause_code], dtype=cat),
+        "prisoners_promised": flat["prisoners_promised"],
+        "prisoners_released": flat["prisoners_released"],
+        "ttp_attacks": flat["ttp_attacks"].astype(np.int64),
+        "spoiler_attacks": flat["spoiler_attacks"].astype(np.int64),
+        "casualties": flat["casualties"],
+        "ttp_attacks_per_month_ceasefire": per_month_cf,
+        "ttp_attacks_per_month_after": per_month_after,
+        "defections_to_spoilers": flat["to_spoilers"],
+        "splits": flat["splits"].astype(np.int64),
+        "reunifications": flat["reunifications"].astype(np.int64),
+        "defections_to_state": flat["to_state"].astype(np.int64),
+        "ttp_fighters_end": np.asarray(ttp_fighters_end, dtype=float).reshape(-1),
+    })
+
+
+def series_table(series: dict[str, np.ndarray], world_index: np.ndarray, start: str,
+                 record: str) -> pd.DataFrame:
+    """Long table of recorded series from ``{name: [days, worlds]}`` arrays.
+
+    ``record="daily"`` keeps every day; ``"monthly"`` sums counts per calendar month, averages
+    levels, takes the end-of-month value of cumulative counts, and adds ``ceasefire_days``.
+    """
+    n_days, n_worlds = series["phase"].shape
+    day = np.repeat(np.arange(n_days), n_worlds)
+    df = pd.DataFrame({"world": np.tile(world_index.astype(np.int64), n_days), "day": day})
+    for name, values in series.items():
+        df[name] = values.reshape(-1)
+    dates = pd.Timestamp(datetime.date.fromisoformat(str(start))) + pd.to_timedelta(np.arange(n_days), "D")
+    df["date"] = dates[df["day"].to_numpy()]
+    if record == "daily":
+        return df
+    df["month"] = df["date"].dt.to_period("M").dt.to_timestamp()
+    df["ceasefire_days"] = (df["phase"] == Phase.CEASEFIRE).astype(int)
+    sums = ["ttp_attacks", "spoiler_attacks", "casualties", "ceasefire_days"]
+    lasts = ["prisoners_released", "ttp_fighters", "hardliners", "factions_in_umbrella",
+             "spoiler_fighters", "phase"]
+    means = ["ttp_trust", "state_trust", "coercion", "pressure"]
+    agg = {**{c: "sum" for c in sums}, **{c: "last" for c in lasts}, **{c: "mean" for c in means},
+           "day": "count"}
+    out = df.groupby(["world", "month"], sort=True).agg(agg).rename(columns={"day": "days"})
+    return out.reset_index()
+
+
+@dataclass
+class Results:
+    """What a run returns.
+
+    Attributes:
+        worlds: one row per world (columns documented in :data:`OUTCOME_COLUMNS`).
+        timeseries: long table of recorded series (``record="daily"`` or ``"monthly"``), or None.
+        scenario: name of the scenario. seed, days: run settings.
+        params: per-world parameter table the run used, or None.
+    """
+
+    worlds: pd.DataFrame
+    timeseries: pd.DataFrame | None
+    scenario: str
+    seed: int
+    days: int
+    params: pd.DataFrame | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures: share reaching a ceasefire, durations, collapse causes."""
+        return summarize(self.worlds, self.days)
+
+
+def summarize(w: pd.DataFrame, days: int) -> dict[str, Any]:
+    """Headline figures of an outcome table."""
+    reached = w[w["ceasefire_reached"]]
+    out: dict[str, Any] = {
+        "worlds": int(len(w)),
+        "days": int(days),
+        "ceasefire_share": float(w["ceasefire_reached"].mean()) if len(w) else float("nan"),
+        "censored_share_of_ceasefires": float(reached["ceasefire_censored"].mean()) if len(reached) else None,
+    }
+    if len(reached):
+        d = reached["ceasefire_days"].to_numpy()
+        out["ceasefire_days_median"] = float(np.median(d))
+        out["ceasefire_days_p05"] = float(np.quantile(d, 0.05))
+        out["ceasefire_days_p95"] = float(np.quantile(d, 0.95))
+        causes = reached["collapse_cause"].value_counts(normalize=True)
+        out["collapse_causes"] = {str(k): float(v) for k, v in causes.items() if v > 0}
+    for col in ("ttp_attacks", "spoiler_attacks", "casualties", "prisoners_released",
+                "defections_to_spoilers"):
+        out[f"{col}_median"] = float(np.median(w[col])) if len(w) else float("nan")
+    return out
+
+
+def describe(summary: dict[str, Any], scenario: str) -> str:
+    """A short plain-language summary of a run."""
+    lines = [f"{scenario}: {summary['worlds']:,} worlds over {summary['days']} days."]
+    lines.append(f"  A ceasefire was reached in {summary['ceasefire_share']:.0%} of worlds.")
+    if "ceasefire_days_median" in summary:
+        lines.append(f"  Median first ceasefire: {summary['ceasefire_days_median']:.0f} days "
+                     f"(90% interval {summary['ceasefire_days_p05']:.0f}-"
+                     f"{summary['ceasefire_days_p95']:.0f}); still running at the horizon in "
+                     f"{summary['censored_share_of_ceasefires']:.0%} of those worlds.")
+        causes = sorted(summary["collapse_causes"].items(), key=lambda kv: -kv[1])[:3]
+        lines.append("  How first ceasefires ended: " + ", ".join(
+            f"{k.replace('_', ' ')} {v:.0%}" for k, v in causes) + ".")
+    lines.append(f"  Median TTP attacks {summary['ttp_attacks_median']:.0f}, spoiler attacks "
+                 f"{summary['spoiler_attacks_median']:.0f}, casualties "
+                 f"{summary['casualties_median']:.0f}, prisoners released "
+                 f"{summary['prisoners_released_median']:.0f}.")
+    return "\n".join(lines)
