@@ -20,7 +20,7 @@ from .scenario import load_scenario
 from .schema import Scenario, ScenarioError
 
 RECORD = ("none", "monthly", "daily")
-DEFAULT_CHUNK_WORLDS = 2048
+DEFAULT_CHUNK_WORLDS = 4096
 
 
 def _check_run_args(worlds, days, seed, record, chunk_worlds) -> None:

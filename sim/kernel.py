@@ -20,6 +20,7 @@ from .actors import spoiler as spoiler_rules
 from .actors import state as state_rules
 from .params import Params
 from .rng import WorldStreams
+from .rules import total
 from .types import Phase
 
 WORLD_SLOTS = ("talks", "suspend", "state_end", "renew")
@@ -112,9 +113,9 @@ def init(p: Params) -> World:
     acc = outcomes.new_accumulators((n, 1))
     outcomes.start_in_phase(acc, phase)
     acc.prisoners_promised = acc.prisoners_promised + promised
-    total = np.sum(fac.fighters, axis=-1, keepdims=True)
+    start_total = total(fac.fighters)
     return World(w=w, st=st, fac=fac, spo=spo, med=mediation(p.mediator), acc=acc,
-                 fighters_start_total=total)
+                 fighters_start_total=start_total)
 
 
 def step(x: World, p: Params, d: Draws, day: int) -> SimpleNamespace:
@@ -124,7 +125,7 @@ def step(x: World, p: Params, d: Draws, day: int) -> SimpleNamespace:
     phase_before, age = w.phase, w.phase_age
 
     # Morning: the state delivers what falls due.
-    released_total = np.sum(fac.released, axis=-1, keepdims=True)
+    released_total = total(fac.released)
     released, delivered, overdue = state_rules.deliver(
         st, day, fac.held, released_total, x.fighters_start_total, d.item, pw, items)
     # Spoilers attack, outbidding a long ceasefire.
@@ -138,7 +139,7 @@ def step(x: World, p: Params, d: Draws, day: int) -> SimpleNamespace:
     bound = faction_rules.bound_by_ceasefire(fac, phase_before)
     out = faction_rules.act(fac, ctx, d.faction, _merge(pw, p.faction))
     # Spoilers take in the hardliners who left.
-    flow = np.sum(out["to_spoilers"], axis=-1, keepdims=True)
+    flow = total(out["to_spoilers"])
     spoiler_rules.recruit(spo, flow * spoiler_rules.recruit_share(p.spoiler.recruitment_share))
     # Evening: the state weighs the day, then the table moves.
     t = outcomes.day_totals(out, bound, spo_attacks, blamed, released, pw)

@@ -28,6 +28,7 @@ from .actors import spoiler as spoiler_rules
 from .kernel import Draws, items_of, slot_count
 from .params import build_params
 from .rng import WorldStreams
+from .rules import total
 from .scenario import load_scenario
 from .schema import Scenario
 from .types import Phase
@@ -83,7 +84,7 @@ class NegotiationModel(mesa.Model):
 
         self.acc.prisoners_promised = self.acc.prisoners_promised + state_rules.promise(
             self.state, 0, at_start, self.items)
-        self.fighters_start_total = np.sum(self.faction_values("fighters"), axis=-1, keepdims=True)
+        self.fighters_start_total = total(self.faction_values("fighters"))
         self.day = 0
         self.today = None
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -127,7 +128,7 @@ class NegotiationModel(mesa.Model):
             f.step()
         out = {k: np.array([np.reshape(f.today[k], ()) for f in self.factions])
                for k in self.factions[0].today} if self.factions else {}
-        flow = np.sum(out["to_spoilers"], axis=-1, keepdims=True)
+        flow = total(out["to_spoilers"])
         for s, share in zip(self.spoilers, self.recruit_share):
             s.recruit(flow * share)
         self.today = outcomes.day_totals(out, bound, spo.attacks, spo.blamed, released, self.pw)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .actors import state as state_rules
-from .rules import clip01, happens, weighted_mean
+from .rules import all_of, any_of, clip01, happens, total, weighted_mean
 from .types import CollapseCause, Phase
 
 WORLD_FIELDS = ("phase", "phase_age", "term_left")
@@ -30,11 +30,9 @@ def deal_reached(accepted, in_umbrella, defected, fighters, quorum_share, united
     faction that has not defected must be back in the umbrella and accept (seed 000, 2020)."""
     inside = members(in_umbrella, defected)
     weight = fighters * inside
-    share = np.sum(weight * accepted, axis=-1, keepdims=True) / np.maximum(
-        np.sum(weight, axis=-1, keepdims=True), 1e-9)
-    quorum = (share >= quorum_share) & np.any(accepted & inside, axis=-1, keepdims=True)
-    united = np.all((accepted & in_umbrella) | defected, axis=-1, keepdims=True) & np.any(
-        inside, axis=-1, keepdims=True)
+    share = total(weight * accepted) / np.maximum(total(weight), 1e-9)
+    quorum = (share >= quorum_share) & any_of(accepted & inside)
+    united = all_of((accepted & in_umbrella) | defected) & any_of(inside)
     return np.where(united_front, united, quorum)
 
 
@@ -65,7 +63,7 @@ def ceasefire_end(w, st, fac, guarantee, overdue, u, p):
                           / np.maximum(1.0 - p.renewal_threshold_share, 1e-9) + guarantee)
     renewed = expiring & happens(u.renew, renew_chance)
     w.term_left = np.where(renewed, np.where(p.extension_days > 0, p.extension_days, np.inf), w.term_left)
-    broke = np.any(fac.broke, axis=-1, keepdims=True)
+    broke = any_of(fac.broke)
     cause = np.select(
         [broke, suspend, state_end, expiring & ~renewed],
         [CollapseCause.faction_violation,
@@ -96,7 +94,7 @@ def negotiate(w, st, fac, hosted, guarantee, overdue, u, p, items, day):
         code), ``ended``, ``promised`` (prisoners newly promised).
     """
     phase = w.phase
-    inside_any = np.any(members(fac.in_umbrella, fac.defected), axis=-1, keepdims=True)
+    inside_any = any_of(members(fac.in_umbrella, fac.defected))
     opened = (phase == Phase.FIGHTING) & inside_any & state_rules.seeks_talks(st, hosted, u.talks, p)
     in_talks = phase == Phase.TALKS
     deal = in_talks & deal_reached(fac.accepted, fac.in_umbrella, fac.defected, fac.fighters,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .rules import total
 from .types import CollapseCause, Phase
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -67,9 +68,6 @@ SERIES: dict[str, str] = {
 
 def day_totals(out, bound, spoiler_attacks, blamed, released, p) -> SimpleNamespace:
     """World totals of a day from the factions' and spoilers' results (sums over actors)."""
-    def total(x):
-        return np.sum(x, axis=-1, keepdims=True)
-
     ttp = total(out["attacks"])
     spo = total(spoiler_attacks)
     return SimpleNamespace(
@@ -82,7 +80,7 @@ def day_totals(out, bound, spoiler_attacks, blamed, released, p) -> SimpleNamesp
 
 def ttp_fighters(fac):
     """Active fighters of the factions that have not defected to the state."""
-    return np.sum(fac.fighters * ~fac.defected, axis=-1, keepdims=True)
+    return total(fac.fighters * ~fac.defected)
 
 
 def series_values(w, st, fac, spo, t) -> dict[str, Any]:
@@ -92,12 +90,12 @@ def series_values(w, st, fac, spo, t) -> dict[str, Any]:
     return {
         "phase": w.phase, "ttp_attacks": t.ttp_attacks, "spoiler_attacks": t.spoiler_attacks,
         "casualties": t.casualties, "ttp_fighters": ttp_fighters(fac),
-        "hardliners": np.sum(fac.hardliners * ~fac.defected, axis=-1, keepdims=True),
+        "hardliners": total(fac.hardliners * ~fac.defected),
         "ttp_trust": umbrella_trust(fac.trust, fac.fighters, fac.in_umbrella, fac.defected),
         "state_trust": st.trust, "coercion": st.coercion, "pressure": st.pressure,
-        "prisoners_released": np.sum(fac.released, axis=-1, keepdims=True),
-        "factions_in_umbrella": np.sum(fac.in_umbrella, axis=-1, keepdims=True),
-        "spoiler_fighters": np.sum(spo.fighters, axis=-1, keepdims=True),
+        "prisoners_released": total(fac.released),
+        "factions_in_umbrella": total(fac.in_umbrella),
+        "spoiler_fighters": total(spo.fighters),
     }
 
 

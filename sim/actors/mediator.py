@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ..rules import clip01
+from ..rules import clip01, largest, total
 
 
 def pressure(present, leverage_share, sympathy_share):
@@ -25,23 +25,22 @@ def pressure(present, leverage_share, sympathy_share):
 
 def guarantee(pressures):
     """Combined pressure of all mediators of a world (sum over the mediator axis, capped at 1)."""
-    return clip01(np.sum(pressures, axis=-1, keepdims=True))
+    return clip01(total(pressures))
 
 
 def hosting(present, hosts_talks):
     """Whether any present mediator hosts talks (1.0 or 0.0)."""
-    return np.max(present * hosts_talks, axis=-1, keepdims=True, initial=0.0)
+    return largest(present * hosts_talks)
 
 
 def custody(present, takes_custody):
     """Whether released prisoners go into a mediator's custody rather than straight home."""
-    return np.max(present * takes_custody, axis=-1, keepdims=True, initial=0.0)
+    return largest(present * takes_custody)
 
 
 def broker_leverage(present, brokers_reunification, leverage_share):
     """Strongest leverage among present reunification brokers (0 when there is none)."""
-    return np.max(present * brokers_reunification * leverage_share, axis=-1, keepdims=True,
-                  initial=0.0)
+    return largest(present * brokers_reunification * leverage_share)
 
 
 class Mediator(mesa.Agent):

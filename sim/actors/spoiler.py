@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ..rules import clip01, poisson_count
+from ..rules import clip01, poisson_count, total
 from ..types import Phase
 
 
@@ -32,8 +32,7 @@ def blamed_on_ttp(attacks, provocation_share):
 
 def recruit_share(weights):
     """Share of all defecting hardliners that goes to each spoiler (weights over the spoiler axis)."""
-    total = np.sum(weights, axis=-1, keepdims=True)
-    return weights / np.maximum(total, 1e-12)
+    return weights / np.maximum(total(weights), 1e-12)
 
 
 def act(s, phase, phase_age_days, p, u_attack):

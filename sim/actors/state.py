@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ..rules import clip01, happens
+from ..rules import clip01, happens, total
 from ..types import Phase
 
 # World-level state variables (each ``[worlds, 1]`` in the kernel, a scalar in the Mesa agent).
@@ -59,11 +59,11 @@ def deliver(s, day, held, released_total, fighters_start_total, u_items, p, item
     chance = np.where(due_today, r, np.where(overdue, p.late_delivery_per_day * r, 0.0))
     now = pending & happens(u_items, chance)
     s.delivered = s.delivered | now
-    prisoners = np.sum(now * items.prisoners, axis=-1, keepdims=True)
-    held_total = np.sum(held, axis=-1, keepdims=True)
+    prisoners = total(now * items.prisoners)
+    held_total = total(held)
     released = np.minimum(held, prisoners * held / np.maximum(held_total, 1e-9))
-    delivered_n = np.sum(now, axis=-1, keepdims=True).astype(float)
-    overdue_n = np.sum(overdue & ~now, axis=-1, keepdims=True).astype(float)
+    delivered_n = total(now)
+    overdue_n = total(overdue & ~now)
     return released, delivered_n, overdue_n
 
 
@@ -76,7 +76,7 @@ def promise(s, day, which, items):
     """
     new = which & (s.promise_day < 0) & ~s.delivered
     s.promise_day = np.where(new, day, s.promise_day)
-    return np.sum(new * items.prisoners, axis=-1, keepdims=True)
+    return total(new * items.prisoners)
 
 
 def withdraw_promises(s, cancel):
@@ -168,7 +168,7 @@ class State(mesa.Agent):
         """Morning: deliver what falls due; tell each faction what it gets back."""
         m = self.model
         held = m.faction_values("held")
-        released_total = np.sum(m.faction_values("released"), axis=-1, keepdims=True)
+        released_total = total(m.faction_values("released"))
         m.delivery = deliver(self, m.day, held, released_total, m.fighters_start_total,
                              m.draws.item[0], self.p, m.items)
 
