@@ -59,8 +59,9 @@ def ceasefire_end(w, st, fac, guarantee, overdue, u, p):
     state_end = state_rules.ends_ceasefire(st, u.state_end, p)
     w.term_left = w.term_left - in_cf
     expiring = in_cf & (w.term_left <= 0)
-    renew_chance = clip01((trust - p.renewal_threshold_share)
-                          / np.maximum(1.0 - p.renewal_threshold_share, 1e-9) + guarantee)
+    # Renewal is near certain while trust is above the threshold and fades below it; mediator
+    # pressure helps (2022: extended twice, "then indefinitely", seed 002).
+    renew_chance = clip01(trust / np.maximum(p.renewal_threshold_share, 1e-9) + guarantee)
     renewed = expiring & happens(u.renew, renew_chance)
     w.term_left = np.where(renewed, np.where(p.extension_days > 0, p.extension_days, np.inf), w.term_left)
     broke = any_of(fac.broke)

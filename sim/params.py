@@ -21,7 +21,8 @@ from .schema import (Behaviour, CeasefireConfig, FactionConfig, MediatorConfig, 
 from .types import ItemKind
 
 # Weights of concession kinds in a faction's valuation of an offer. Assumption: the 2022 demands
-# named first by the seeds (002) are troop withdrawal and prisoner releases, then legal cases.
+# named first by the seeds (002) are troop withdrawal and prisoner releases, then legal cases;
+# the prisoner part grows with the square root of the share of prisoners released.
 ITEM_VALUE = {
     ItemKind.prisoner_release: 0.35,
     ItemKind.troop_withdrawal: 0.35,
@@ -211,7 +212,8 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
     # What the offer is worth to each faction, in [0, 1] (assumption: weights in ITEM_VALUE).
     held = faction["prisoners_held_count"]
     held_total = np.maximum(np.sum(held, axis=1, keepdims=True), 1.0)
-    release_share = np.minimum(world["prisoner_release_count"] / held_total, 1.0)
+    # Prisoners are valued with diminishing returns: the first releases are commanders.
+    release_share = np.sqrt(np.minimum(world["prisoner_release_count"] / held_total, 1.0))
     home = np.array([[fc.home_district in o.withdrawal_districts for fc in s.factions.values()]],
                     dtype=float)
     n_troops = max(len(s.state.troops_districts), 1)

@@ -196,10 +196,10 @@ class Behaviour:
                                     "patience span overdue")
     accept_per_day: float = param(0.06, 0.0, 1.0, "daily chance a fully satisfied faction "
                                   "accepts the offer")
-    demand_share: float = param(0.5, 0.01, 5.0, "offer value a faction demands at its starting "
-                                "strength and no hardliners")
-    hardline_rejection_share: float = param(0.6, 0.0, 2.0, "acceptance lost per unit of "
-                                            "hardline share")
+    demand_share: float = param(0.2, 0.01, 5.0, "offer value (0-1) that fully satisfies a "
+                                "faction at its starting strength")
+    hardline_rejection_share: float = param(0.5, 0.0, 1.0, "share of willingness to accept lost "
+                                            "per unit of hardline share")
     reconsider_per_day: float = param(0.02, 0.0, 1.0, "daily chance an accepting faction "
                                       "withdraws its acceptance when unsatisfied")
     quorum_share: float = param(0.6, 0.0, 1.0, "fighter-weighted share of umbrella factions "
@@ -220,8 +220,9 @@ class Behaviour:
     suspend_per_day: float = param(0.05, 0.0, 1.0, "hazard of suspension at zero trust")
     violation_per_day: float = param(0.002, 0.0, 1.0, "hazard that a fully hardline, "
                                      "distrustful faction breaks a ceasefire")
-    renewal_threshold_share: float = param(0.2, 0.0, 1.0, "fighter-weighted trust below which "
-                                           "a ceasefire term is not renewed")
+    renewal_threshold_share: float = param(0.2, 0.0, 1.0, "fighter-weighted trust above which "
+                                           "a ceasefire term is surely renewed; below it the "
+                                           "chance falls in proportion")
     # the state's side of a ceasefire
     state_trust_recovery_per_day: float = param(0.002, 0.0, 1.0, "daily recovery of the "
                                                 "state's trust under a ceasefire")

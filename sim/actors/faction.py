@@ -102,11 +102,11 @@ def satisfaction(s, offer_value, p):
 
 
 def acceptance(s, offer_value, guarantee, p):
-    """Willingness to accept, in [0, 1]: satisfaction weighed by trust, against hardliners,
-    helped by mediator pressure (limited guarantor, mechanism 4)."""
-    sat = satisfaction(s, offer_value, p)
-    return clip01(sat * (0.5 + s.trust) - p.hardline_rejection_share
-                  * hardline_share(s.fighters, s.hardliners) + guarantee)
+    """Willingness to accept, in [0, 1]: satisfaction (capped at 1) weighed by trust and held
+    back by hardliners, plus mediator pressure (limited guarantor, mechanism 4)."""
+    sat = clip01(satisfaction(s, offer_value, p))
+    resolve = 1.0 - p.hardline_rejection_share * hardline_share(s.fighters, s.hardliners)
+    return clip01(sat * (0.5 + s.trust) * resolve + guarantee)
 
 
 def decide(s, phase, offer_value, guarantee, u, p):

@@ -1,0 +1,69 @@
+"""Benchmark: kernel against Mesa agent mode, in faction-days per second.
+
+    python experiments/benchmark.py                      # 10,000 worlds x 730 days, kabul_2022
+    python experiments/benchmark.py --worlds 2000 --repeats 3
+
+Prints the kernel's faction-days per second (median of ``--repeats`` runs), the Mesa agent
+mode's on ``--mesa-worlds`` worlds, their ratio (both measured in this process), and the peak
+resident memory of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+
+import sim
+
+
+def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int) -> float:
+    t = time.perf_counter()
+    sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk)
+    return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
+
+
+def mesa_rate(scenario, worlds: int, days: int, seed: int) -> float:
+    t = time.perf_counter()
+    for w in range(worlds):
+        model = sim.NegotiationModel(scenario, rng=seed, world=w, days=days)
+        while model.running:
+            model.step()
+    return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="kabul_2022")
+    ap.add_argument("--worlds", type=int, default=10_000)
+    ap.add_argument("--days", type=int, default=730)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--chunk-worlds", type=int, default=sim.ensemble.DEFAULT_CHUNK_WORLDS)
+    ap.add_argument("--mesa-worlds", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    try:
+        s = sim.load_scenario(a.scenario)
+    except sim.ScenarioError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    sim.run(s, worlds=64, days=30, seed=a.seed)  # warm-up
+    kernel = [kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed) for _ in range(a.repeats)]
+    mesa = [mesa_rate(s, a.mesa_worlds, a.days, a.seed) for _ in range(max(1, a.repeats))]
+    k, m = statistics.median(kernel), statistics.median(mesa)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"scenario {a.scenario}: {len(s.factions)} factions, {a.worlds:,} worlds x {a.days} days, "
+          f"chunks of {a.chunk_worlds} worlds")
+    print(f"kernel     {k / 1e6:8.2f} M faction-days/s  (median of {a.repeats}: "
+          + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
+    print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of "
+          f"{len(mesa)})")
+    print(f"ratio      {k / m:8.0f} x")
+    print(f"peak RSS   {peak_mb:8.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,706 @@
+"""Command line: ``python -m sim`` and ``negsim``, a Hydra app over ``conf/``.
+
+::
+
+    python -m sim                                          # kabul_2022, 1000 worlds, 730 days
+    python -m sim scenario=swat_2009 worlds=5000 record=monthly
+    python -m sim scenario.state.delivery_reliability=0.2  # any scenario field
+    python -m sim scenario_file=/path/to/my.yaml scenario.ceasefire.term_days=30
+    python -m sim -m scenario=kabul_2022,kabul_2022_no_mediator   # a sweep (results/multirun/)
+
+Each run writes into its run directory (``hydra.run.dir``, by default
+``results/<scenario>/<date_time>``): ``worlds.parquet``, ``summary.json``, ``timeseries.parquet``
+(when ``record`` is not ``none``), ``scenario.yaml``, ``manifest.json``, figures (``plots=true``,
+when :mod:`sim.plots` exists) and Hydra's ``.hydra/``. Every file is written atomically.
+
+Exit codes: 0 success; 2 a user mistake (bad setting or scenario value, unknown key or scenario,
+missing or malformed file), reported in one paragraph without a traceback; 1 a program error
+(with a traceback).
+
+``scenario_file=PATH`` loads a YAML from anywhere instead of ``scenario=NAME``. The command line
+is then rewritten before Hydra sees it: the ``scenario`` and ``scenario_schema`` defaults are
+dropped (``~scenario ~scenario_schema``) and each ``scenario.KEY=VALUE`` becomes
+``++scenario.KEY=VALUE``, so that Hydra accepts keys that exist only in that file. The task
+then loads the file and applies the ``scenario.*`` overrides found in
+``HydraConfig.get().overrides.task`` on top of it, and validates the result.
+
+Tests and notebooks that compose ``conf/`` with Hydra's compose API should import this module
+first (or call :func:`register_configs`): it registers the typed scenario schema and the
+``scenario_label`` resolver used in the run directory name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import difflib
+import importlib
+import importlib.util
+import logging
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .schema import CeasefireConfig, FactionConfig, MediatorConfig, Scenario, ScenarioError, SpoilerConfig
+from .schema import check_value
+
+log = logging.getLogger(__name__)
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+CONF_DIR = REPO_DIR / "conf"
+PROG = "negsim"
+
+RECORD = ("none", "monthly", "daily")
+PROGRESS = ("auto", True, False)
+#: worlds x days above which ``progress=auto`` shows a bar (about 4 s of simulation here)
+PROGRESS_AUTO_WORLD_DAYS = 2_000_000
+RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "progress", "plots", "scenario_file")
+ACTOR_TYPES = {"factions": FactionConfig, "mediators": MediatorConfig, "spoilers": SpoilerConfig}
+SCENARIO_FILE_OUTPUTS = ("worlds.parquet", "summary.json", "timeseries.parquet", "scenario.yaml",
+                         "manifest.json")
+
+# Whether Hydra accepted the command line (set by the task function and StartedCallback).
+_STATE: dict[str, Any] = {"started": False, "user_error": False}
+
+
+# --------------------------------------------------------------------------------------------
+# Hydra registration
+# --------------------------------------------------------------------------------------------
+
+
+def _scenario_label(*, _root_: Any = None) -> str:
+    """Readable name of the run's scenario: the file stem for ``scenario_file``, else its name."""
+    name = None
+    if _root_ is not None:
+        path = OmegaConf.select(_root_, "scenario_file", default=None, throw_on_missing=False)
+        if path:
+            name = Path(str(path)).stem
+        else:
+            name = OmegaConf.select(_root_, "hydra.runtime.choices.scenario", default=None,
+                                    throw_on_missing=False)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"))
+
+
+def register_configs() -> None:
+    """Register the typed scenario schema and the ``scenario_label`` resolver (idempotent)."""
+    ConfigStore.instance().store(group="scenario_schema", name="default", node=Scenario,
+                                 package="scenario")
+    if not OmegaConf.has_resolver("scenario_label"):
+        OmegaConf.register_new_resolver("scenario_label", _scenario_label, use_cache=False)
+
+
+register_configs()
+
+
+class StartedCallback(Callback):
+    """Marks that Hydra composed the config and is about to run the job(s)."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _STATE["started"] = True
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _STATE["started"] = True
+
+
+# --------------------------------------------------------------------------------------------
+# Checks shared by the pre-check of the command line and the task
+# --------------------------------------------------------------------------------------------
+
+
+def _suggest(word: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _whole(name: str, value: Any, lo: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at "
+                            f"least {lo}")
+    return value
+
+
+def check_run_setting(key: str, value: Any) -> Any:
+    """Check one run setting and return its normalised value.
+
+    Raises:
+        ScenarioError: naming the setting, the value and what is allowed.
+    """
+    if key in ("worlds", "days", "chunk_worlds"):
+        return _whole(key, value, 1)
+    if key == "seed":
+        return _whole(key, value, 0)
+    if key == "record":
+        if value not in RECORD:
+            raise ScenarioError(f"record = {value!r} is not allowed: expected one of "
+                                f"{', '.join(RECORD)} (which series to keep)")
+        return value
+    if key == "progress":
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if value not in PROGRESS or (value not in (True, False) and not isinstance(value, str)):
+            raise ScenarioError(f"progress = {value!r} is not allowed: expected auto, true or false")
+        return value
+    if key == "plots":
+        if not isinstance(value, bool):
+            raise ScenarioError(f"plots = {value!r} is not allowed: expected true or false")
+        return value
+    if key == "scenario_file":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ScenarioError(f"scenario_file = {value!r} is not allowed: expected the path of "
+                                "a scenario YAML file")
+        p = Path(value).expanduser()
+        if not p.is_file():
+            where = "" if p.is_absolute() else f" (relative to {os.getcwd()})"
+            raise ScenarioError(f"scenario_file = {value!r} is not allowed: no such file{where}; "
+                                "expected the path of a scenario YAML file")
+        return str(p.resolve())
+    raise ScenarioError(f"{key} is not a run setting: expected one of {', '.join(RUN_KEYS)}")
+
+
+def check_run_settings(cfg: Mapping[str, Any] | DictConfig) -> dict[str, Any]:
+    """Check every run setting of a composed config; returns the normalised values."""
+    return {k: check_run_setting(k, cfg.get(k, None) if k == "scenario_file" else cfg.get(k))
+            for k in RUN_KEYS}
+
+
+def _nested_dataclass(f: dataclasses.Field) -> type | None:
+    factory = f.default_factory
+    if factory is not dataclasses.MISSING and isinstance(factory, type) and \
+            dataclasses.is_dataclass(factory):
+        return factory
+    return None
+
+
+_NO_VALUE = object()
+
+
+def check_scenario_key(path: str, actor_ids: Mapping[str, Sequence[str]] | None = None,
+                       value: Any = _NO_VALUE, origin: str = "this scenario") -> None:
+    """Check that a dotted path (below ``scenario.``) names a field of the scenario schema.
+
+    Args:
+        path: dotted path relative to the scenario, e.g. ``state.delivery_reliability``.
+        actor_ids: the scenario's faction, mediator and spoiler ids, to check an id; None skips.
+        value: if given, checked against the declared range of a numeric field.
+        origin: name of the scenario, for messages.
+
+    Raises:
+        ScenarioError: naming the path, what is wrong and what is allowed.
+    """
+    shown = f"scenario.{path}"
+    parts = path.split(".")
+    cls: type = Scenario
+    i = 0
+    where = "scenario"
+    while i < len(parts):
+        part = parts[i]
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        if part not in fields:
+            raise ScenarioError(
+                f"{shown} is not a field of the scenario: {where} has no field {part!r}"
+                f"{_suggest(part, list(fields))}; its fields are {', '.join(fields)}")
+        f = fields[part]
+        if cls is Scenario and part in ACTOR_TYPES:
+            if i + 1 == len(parts):
+                return
+            aid = parts[i + 1]
+            if actor_ids is not None and aid not in actor_ids.get(part, ()):
+                known = list(actor_ids.get(part, ()))
+                raise ScenarioError(
+                    f"{shown}: there is no {part[:-1].replace('faction', 'faction')} {aid!r} in "
+                    f"{origin}{_suggest(aid, known)}; its {part} are {', '.join(known) or 'none'}")
+            cls, where, i = ACTOR_TYPES[part], f"scenario.{part}.{aid}", i + 2
+            if i == len(parts):
+                return
+            continue
+        if cls is Scenario and part in ("sources", "observed"):
+            return
+        sub = _nested_dataclass(f)
+        if sub is not None:
+            cls, where, i = sub, f"{where}.{part}", i + 1
+            continue
+        if i != len(parts) - 1:
+            raise ScenarioError(f"{shown} is not a field of the scenario: {where}.{part} is a "
+                                "single value, not a group of fields")
+        if value is not _NO_VALUE:
+            _check_leaf_value(shown, f, value)
+        return
+
+
+def _check_leaf_value(shown: str, f: dataclasses.Field, value: Any) -> None:
+    if f.metadata.get("lo") is not None or f.metadata.get("hi") is not None:
+        check_value(shown, f, value)
+    elif isinstance(f.default, bool) and not isinstance(value, bool):
+        raise ScenarioError(f"{shown} = {value!r} is not allowed: expected true or false "
+                            f"({f.metadata.get('doc', '')})")
+    elif f.name == "start_phase":
+        from .types import StartPhase
+
+        names = [p.name for p in StartPhase]
+        if str(value) not in names:
+            raise ScenarioError(f"{shown} = {value!r} is not allowed: expected one of "
+                                f"{', '.join(names)}")
+
+
+def _actor_ids(raw: Any) -> dict[str, list[str]]:
+    out = {}
+    for k in ACTOR_TYPES:
+        node = raw.get(k) if isinstance(raw, (Mapping, DictConfig)) else None
+        out[k] = [str(x) for x in node.keys()] if isinstance(node, (Mapping, DictConfig)) else []
+    return out
+
+
+def _one_paragraph(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def load_yaml_mapping(path: Path, shown: str) -> DictConfig:
+    """Load a scenario YAML as a DictConfig, with a one-paragraph message on failure."""
+    try:
+        base = OmegaConf.load(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{shown}: no such file {str(path)!r}") from None
+    except Exception as e:  # YAML syntax error, unsupported value
+        raise ScenarioError(f"{shown} is not valid YAML: {_one_paragraph(str(e))}") from None
+    if not isinstance(base, DictConfig):
+        raise ScenarioError(f"{shown}: expected a mapping of scenario fields (name: ..., state: "
+                            "..., factions: ...) at the top level")
+    return base
+
+
+# --------------------------------------------------------------------------------------------
+# Pre-check and rewriting of the command line (before Hydra)
+# --------------------------------------------------------------------------------------------
+
+
+def _values(o: Any) -> list[Any] | None:
+    """Concrete values of an override (one, or each of a choice/range sweep); None if unknown."""
+    if not o.is_sweep_override():
+        return [o.value()]
+    try:
+        return list(o.sweep_iterator())
+    except Exception:
+        return None
+
+
+def _config_defaults() -> tuple[list[str], str | None]:
+    """Top-level keys of conf/config.yaml and its default scenario."""
+    try:
+        raw = OmegaConf.load(CONF_DIR / "config.yaml")
+    except Exception:
+        return list(RUN_KEYS), None
+    keys = [str(k) for k in raw.keys() if k not in ("defaults", "hydra")]
+    default = None
+    for entry in raw.get("defaults", []):
+        if isinstance(entry, (Mapping, DictConfig)) and "scenario" in entry:
+            default = str(entry["scenario"])
+    return keys, default
+
+
+def _scenario_names() -> list[str]:
+    d = CONF_DIR / "scenario"
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
+
+
+def precheck(overrides: list[str]) -> list[str]:
+    """Check the command-line overrides before Hydra composes them; returns them, rewritten.
+
+    Catches the usual mistakes with a message that names the field, the value and what is
+    allowed: unknown run settings, bad run values, unknown scenario names, unknown scenario
+    fields or actor ids, out-of-range scenario values, a missing or malformed scenario_file.
+    Anything it cannot judge is left to Hydra and the task, which check again.
+
+    Raises:
+        ScenarioError: on a mistake.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception:
+        return overrides  # a syntax error: Hydra reports it
+    keys, default_scenario = _config_defaults()
+    known_root = set(keys) | {"scenario", "hydra", "scenario_schema"}
+    names = _scenario_names()
+
+    scenario_choice: str | None = default_scenario
+    scenario_choice_given = False
+    scenario_file: str | None = None
+    file_mode = False
+    for o in parsed:
+        key = o.key_or_group
+        if o.is_delete() or o.is_hydra_override() or key.startswith("hydra/") or "/" in key:
+            continue
+        if key == "scenario":
+            vals = _values(o)
+            scenario_choice_given = True
+            if vals is None or o.is_sweep_override() and not hasattr(o.value(), "list"):
+                scenario_choice = None  # glob(...) or similar: Hydra checks the options
+                continue
+            for v in vals:
+                if str(v) not in names:
+                    raise ScenarioError(
+                        f"scenario = {v!r} is not allowed: expected the name of a file in "
+                        f"scenarios/{_suggest(str(v), names)}: {', '.join(names)}; for a YAML "
+                        "elsewhere use scenario_file=/path/to/file.yaml")
+            scenario_choice = str(vals[0]) if len(vals) == 1 else None
+            continue
+        root = key.split(".")[0]
+        if root in RUN_KEYS and "." not in key:
+            vals = _values(o)
+            for v in vals or []:
+                check_run_setting(key, v)
+            if key == "scenario_file" and vals and any(v is not None for v in vals):
+                file_mode = True
+                scenario_file = str(vals[0]) if len(vals) == 1 and vals[0] is not None else None
+            continue
+        if root not in known_root and not (o.is_add() or o.is_force_add()):
+            raise ScenarioError(
+                f"{key} is not a setting{_suggest(root, list(known_root - {'hydra', 'scenario_schema'}))}: "
+                f"the run settings are {', '.join(RUN_KEYS)}, and scenario fields go under "
+                "scenario., e.g. scenario.state.delivery_reliability=0.2")
+    if file_mode and scenario_choice_given:
+        raise ScenarioError("scenario and scenario_file are both given: use scenario=NAME for a "
+                            "shipped scenario or scenario_file=PATH for a YAML elsewhere, not both")
+
+    # Which scenario the scenario.* overrides apply to, to check actor ids.
+    actor_ids = None
+    origin = "this scenario"
+    if file_mode:
+        if scenario_file is not None:
+            base = load_yaml_mapping(Path(scenario_file).expanduser(),
+                                     f"scenario_file = {scenario_file!r}")
+            actor_ids, origin = _actor_ids(base), Path(scenario_file).name
+    elif scenario_choice is not None and scenario_choice in names:
+        path = CONF_DIR / "scenario" / f"{scenario_choice}.yaml"
+        base = load_yaml_mapping(path, f"scenarios/{scenario_choice}.yaml")
+        actor_ids, origin = _actor_ids(base), f"scenarios/{scenario_choice}.yaml"
+
+    out = []
+    for o, text in zip(parsed, overrides):
+        key = o.key_or_group
+        if key.startswith("scenario.") and not o.is_delete():
+            adding = o.is_add() or o.is_force_add()
+            vals = _values(o) or [_NO_VALUE]
+            for v in vals:
+                check_scenario_key(key[len("scenario."):], None if adding else actor_ids,
+                                   value=v, origin=origin)
+            if file_mode and not adding:
+                text = "++" + text
+        out.append(text)
+    if file_mode:
+        out += ["~scenario", "~scenario_schema"]
+    return out
+
+
+def _split_argv(argv: list[str]) -> tuple[list[str], list[str], bool]:
+    """Split Hydra's flags from the overrides; also tells whether to skip the pre-check."""
+    try:
+        from hydra._internal.utils import get_args_parser
+
+        args, _unknown = get_args_parser().parse_known_args(argv)
+    except SystemExit:
+        return [], argv, True
+    except Exception:
+        return [], argv, True
+    overrides = list(args.overrides or [])
+    skip = bool(args.help or args.hydra_help or args.shell_completion or args.info
+                or args.experimental_rerun)
+    # flags = everything that is not one of the overrides (kept in order, overrides go last)
+    flags, pool = [], list(overrides)
+    for a in argv:
+        if pool and a == pool[0]:
+            pool.pop(0)
+        else:
+            flags.append(a)
+    return flags, overrides, skip
+
+
+# --------------------------------------------------------------------------------------------
+# The task
+# --------------------------------------------------------------------------------------------
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {_one_paragraph(message)}\n")
+    sys.stderr.flush()
+
+
+def _task_overrides() -> list[str]:
+    try:
+        return list(HydraConfig.get().overrides.task)
+    except Exception:
+        return []
+
+
+def _scenario_overrides(task_overrides: list[str]) -> list[Any]:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(task_overrides)
+    return [o for o in parsed if o.key_or_group.startswith("scenario.")]
+
+
+def build_scenario(cfg: DictConfig, scenario_file: str | None) -> tuple[Scenario, str, str]:
+    """The validated scenario of a run, its label and where it came from.
+
+    With ``scenario_file`` the file is loaded and the ``scenario.*`` command-line overrides
+    (``HydraConfig.get().overrides.task``) are applied on top of it; otherwise the scenario
+    Hydra composed (``cfg.scenario``, overrides included) is used.
+    """
+    from .scenario import from_config
+
+    if scenario_file:
+        path = Path(scenario_file)
+        base = load_yaml_mapping(path, f"scenario_file = {str(path)!r}")
+        ids = _actor_ids(base)
+        for o in _scenario_overrides(_task_overrides()):
+            key = o.key_or_group[len("scenario."):]
+            if o.is_delete():
+                parent, _, leaf = key.rpartition(".")
+                node = OmegaConf.select(base, parent) if parent else base
+                if isinstance(node, DictConfig) and leaf in node:
+                    del node[leaf]
+                continue
+            adding = o.is_add() or o.is_force_add()
+            shown_ids = None if (adding and o.input_line.startswith("+") and
+                                 not o.input_line.startswith("++")) else ids
+            check_scenario_key(key, shown_ids, value=o.value(), origin=path.name)
+            try:
+                OmegaConf.update(base, key, o.value(), merge=True, force_add=True)
+            except OmegaConfBaseException as e:
+                raise ScenarioError(f"scenario.{key} = {o.value()!r} could not be applied to "
+                                    f"{path.name}: {_one_paragraph(str(e))}") from None
+        return from_config(base, origin=path.name), _scenario_label(_root_=cfg), str(path)
+
+    if "scenario" not in cfg or cfg.scenario is None:
+        raise ScenarioError("no scenario: give scenario=NAME (a file in scenarios/) or "
+                            "scenario_file=/path/to/file.yaml")
+    choice = _scenario_label(_root_=None)
+    try:
+        choice = str(HydraConfig.get().runtime.choices.get("scenario") or "scenario")
+    except Exception:
+        pass
+    try:
+        plain = OmegaConf.to_container(cfg.scenario, resolve=True, enum_to_str=True)
+    except OmegaConfBaseException as e:
+        raise ScenarioError(f"scenario {choice}: {_one_paragraph(str(e))}") from None
+    source = CONF_DIR / "scenario" / f"{choice}.yaml"
+    return from_config(plain, origin=f"scenario {choice}"), choice, str(source)
+
+
+def _version(dist: str, module: str | None = None) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        pass
+    try:
+        return getattr(importlib.import_module(module or dist), "__version__", None)
+    except Exception:
+        return None
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of the packages a run depends on."""
+    from . import __version__
+
+    return {
+        "sim": __version__,
+        "numpy": _version("numpy"),
+        "pandas": _version("pandas"),
+        "scipy": _version("scipy"),
+        "mesa": _version("mesa"),
+        "hydra-core": _version("hydra-core", "hydra"),
+        "omegaconf": _version("omegaconf"),
+        "pyarrow": _version("pyarrow"),
+    }
+
+
+def git_state(repo: Path = REPO_DIR) -> dict[str, Any]:
+    """Commit of the repository holding the package and whether its tree is dirty (or None)."""
+    def git(*args: str) -> str | None:
+        try:
+            r = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                               timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != repo.resolve():
+        return {"commit": None, "dirty": None, "repo": None}
+    status = git("status", "--porcelain")
+    return {"commit": git("rev-parse", "HEAD"), "dirty": None if status is None else bool(status),
+            "repo": str(repo)}
+
+
+def _want_progress(progress: Any, worlds: int, days: int) -> bool:
+    if progress is True or progress is False:
+        return progress
+    return worlds * days >= PROGRESS_AUTO_WORLD_DAYS and sys.stderr.isatty()
+
+
+def _quiet_mesa() -> None:
+    for name in ("MESA", "mesa"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def run_task(cfg: DictConfig) -> Path:
+    """Validate, run, write the outputs and print the summary; returns the run directory."""
+    from . import ensemble
+    from .io import write_json_atomic, write_parquet_atomic, write_text_atomic
+    from .outcomes import describe
+    from .scenario import to_dict
+
+    t0 = time.perf_counter()
+    started_at = datetime.datetime.now(datetime.timezone.utc).astimezone()
+    _quiet_mesa()
+    run = check_run_settings(cfg)
+    scenario, label, source = build_scenario(cfg, run["scenario_file"])
+    hc = HydraConfig.get()
+    run_dir = Path(hc.runtime.output_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    worlds, days, seed, record = run["worlds"], run["days"], run["seed"], run["record"]
+    log.info("%s: %s worlds x %s days, seed %s -> %s", label, f"{worlds:,}", days, seed, run_dir)
+
+    results = ensemble.run(scenario, worlds=worlds, days=days, seed=seed, record=record,
+                           chunk_worlds=run["chunk_worlds"],
+                           progress=_want_progress(run["progress"], worlds, days))
+    t_sim = time.perf_counter() - t0
+
+    written = []
+    write_parquet_atomic(results.worlds, run_dir / "worlds.parquet")
+    written.append("worlds.parquet")
+    if record != "none" and results.timeseries is not None:
+        write_parquet_atomic(results.timeseries, run_dir / "timeseries.parquet")
+        written.append("timeseries.parquet")
+    import yaml
+
+    header = (f"# Resolved, validated scenario of this run ({label}; every field, defaults "
+              "included).\n# Run it again with: python -m sim scenario_file=<this file>\n")
+    write_text_atomic(run_dir / "scenario.yaml",
+                      header + yaml.safe_dump(to_dict(scenario), sort_keys=False,
+                                              allow_unicode=True, width=100))
+    written.append("scenario.yaml")
+    summary = {"scenario": label, "scenario_title": scenario.name, "scenario_source": source,
+               "seed": seed, "worlds": worlds, "days": days, "record": record,
+               **results.summary()}
+    write_json_atomic(run_dir / "summary.json", summary)
+    written.append("summary.json")
+
+    manifest = {
+        "versions": versions(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "scenario": label,
+        "scenario_source": source,
+        "seed": seed, "worlds": worlds, "days": days, "record": record,
+        "chunk_worlds": run["chunk_worlds"],
+        "git": git_state(),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "simulation_seconds": round(t_sim, 3),
+        "wall_time_seconds": None,
+        "overrides": list(hc.overrides.task),
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "run_dir": str(run_dir.resolve()),
+        "files": written + ["manifest.json"],
+    }
+    manifest["wall_time_seconds"] = round(time.perf_counter() - t0, 3)
+    write_json_atomic(run_dir / "manifest.json", manifest)
+
+    if run["plots"]:
+        figures = _save_figures(run_dir, results)
+        if figures is not None:
+            manifest["figures"] = figures
+            manifest["wall_time_seconds"] = round(time.perf_counter() - t0, 3)
+            write_json_atomic(run_dir / "manifest.json", manifest)
+
+    print(describe(results.summary(), label))
+    print(f"Results: {run_dir}")
+    sys.stdout.flush()
+    return run_dir
+
+
+def _save_figures(run_dir: Path, results: Any) -> list[str] | None:
+    """Call ``sim.plots.save_standard_figures`` if that module exists; the PNGs it wrote."""
+    if importlib.util.find_spec("sim.plots") is None:
+        return None
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    plots = importlib.import_module("sim.plots")
+    save = getattr(plots, "save_standard_figures", None)
+    if save is None:
+        return None
+    before = set(run_dir.glob("*.png"))
+    save(run_dir, results)
+    return sorted(p.name for p in set(run_dir.glob("*.png")) - before) or \
+        sorted(p.name for p in run_dir.glob("*.png"))
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _hydra_task(cfg: DictConfig) -> None:
+    _STATE["started"] = True
+    try:
+        run_task(cfg)
+    except ScenarioError as e:
+        _STATE["user_error"] = True
+        _error(str(e))
+        try:
+            from hydra.types import RunMode
+
+            multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+        except Exception:
+            multirun = False
+        if multirun:
+            raise  # Hydra runs the other jobs, then reports this one
+        sys.exit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``python -m sim`` and ``negsim``.
+
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    flags, overrides, skip = _split_argv(argv)
+    if not skip:
+        try:
+            overrides = precheck(overrides)
+        except ScenarioError as e:
+            _error(str(e))
+            sys.exit(2)
+    _STATE["started"] = False
+    _STATE["user_error"] = False
+    sys.argv = [sys.argv[0] if sys.argv else PROG, *flags, *overrides]
+    try:
+        _hydra_task()
+    except SystemExit as e:
+        code = e.code
+        if code not in (0, None, 2) and (not _STATE["started"] or _STATE["user_error"]):
+            # Hydra rejected the command line (an unknown key or option, a wrong type) before
+            # the run started, or a sweep job stopped on a bad value: a user mistake.
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()
