@@ -50,6 +50,7 @@ from typing import Any
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -71,6 +72,10 @@ RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "progress", "plo
 ACTOR_TYPES = {"factions": FactionConfig, "mediators": MediatorConfig, "spoilers": SpoilerConfig}
 SCENARIO_FILE_OUTPUTS = ("worlds.parquet", "summary.json", "timeseries.parquet", "scenario.yaml",
                          "manifest.json")
+
+class SweepJobError(CompactHydraException, ScenarioError):
+    """A sweep job stopped on a user mistake; Hydra prints it without a traceback."""
+
 
 # Whether Hydra accepted the command line (set by the task function and StartedCallback).
 _STATE: dict[str, Any] = {"started": False, "user_error": False}
@@ -191,6 +196,19 @@ def _nested_dataclass(f: dataclasses.Field) -> type | None:
 _NO_VALUE = object()
 
 
+def _suggest_field(name: str, siblings: Sequence[str]) -> str:
+    """A close sibling name, or the full path of a field with that name elsewhere."""
+    from .schema import declared_fields
+
+    close = difflib.get_close_matches(name, list(siblings), n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    elsewhere = [p for p, _ in declared_fields() if p.split(".")[-1] == name]
+    if elsewhere:
+        return f" (did you mean scenario.{elsewhere[0]}?)"
+    return ""
+
+
 def check_scenario_key(path: str, actor_ids: Mapping[str, Sequence[str]] | None = None,
                        value: Any = _NO_VALUE, origin: str = "this scenario") -> None:
     """Check that a dotted path (below ``scenario.``) names a field of the scenario schema.
@@ -215,7 +233,7 @@ def check_scenario_key(path: str, actor_ids: Mapping[str, Sequence[str]] | None 
         if part not in fields:
             raise ScenarioError(
                 f"{shown} is not a field of the scenario: {where} has no field {part!r}"
-                f"{_suggest(part, list(fields))}; its fields are {', '.join(fields)}")
+                f"{_suggest_field(part, list(fields))}; its fields are {', '.join(fields)}")
         f = fields[part]
         if cls is Scenario and part in ACTOR_TYPES:
             if i + 1 == len(parts):
@@ -224,7 +242,7 @@ def check_scenario_key(path: str, actor_ids: Mapping[str, Sequence[str]] | None 
             if actor_ids is not None and aid not in actor_ids.get(part, ()):
                 known = list(actor_ids.get(part, ()))
                 raise ScenarioError(
-                    f"{shown}: there is no {part[:-1].replace('faction', 'faction')} {aid!r} in "
+                    f"{shown}: there is no {part[:-1]} {aid!r} in "
                     f"{origin}{_suggest(aid, known)}; its {part} are {', '.join(known) or 'none'}")
             cls, where, i = ACTOR_TYPES[part], f"scenario.{part}.{aid}", i + 2
             if i == len(parts):
@@ -421,6 +439,8 @@ def _split_argv(argv: list[str]) -> tuple[list[str], list[str], bool]:
     except Exception:
         return [], argv, True
     overrides = list(args.overrides or [])
+    # argparse leaves overrides given after a flag (worlds=5 -m days=3) among the unknowns
+    overrides += [u for u in _unknown if not u.startswith("-")]
     skip = bool(args.help or args.hydra_help or args.shell_completion or args.info
                 or args.experimental_rerun)
     # flags = everything that is not one of the overrides (kept in order, overrides go last)
@@ -478,10 +498,7 @@ def build_scenario(cfg: DictConfig, scenario_file: str | None) -> tuple[Scenario
                 if isinstance(node, DictConfig) and leaf in node:
                     del node[leaf]
                 continue
-            adding = o.is_add() or o.is_force_add()
-            shown_ids = None if (adding and o.input_line.startswith("+") and
-                                 not o.input_line.startswith("++")) else ids
-            check_scenario_key(key, shown_ids, value=o.value(), origin=path.name)
+            check_scenario_key(key, ids, value=o.value(), origin=path.name)
             try:
                 OmegaConf.update(base, key, o.value(), merge=True, force_add=True)
             except OmegaConfBaseException as e:
@@ -492,16 +509,20 @@ def build_scenario(cfg: DictConfig, scenario_file: str | None) -> tuple[Scenario
     if "scenario" not in cfg or cfg.scenario is None:
         raise ScenarioError("no scenario: give scenario=NAME (a file in scenarios/) or "
                             "scenario_file=/path/to/file.yaml")
-    choice = _scenario_label(_root_=None)
+    choice = None
     try:
-        choice = str(HydraConfig.get().runtime.choices.get("scenario") or "scenario")
+        choice = HydraConfig.get().runtime.choices.get("scenario")
     except Exception:
         pass
+    if not choice:
+        raise ScenarioError("no scenario was chosen: give scenario=NAME (a file in scenarios/) "
+                            "or scenario_file=/path/to/file.yaml")
+    choice = str(choice)
     try:
         plain = OmegaConf.to_container(cfg.scenario, resolve=True, enum_to_str=True)
     except OmegaConfBaseException as e:
         raise ScenarioError(f"scenario {choice}: {_one_paragraph(str(e))}") from None
-    source = CONF_DIR / "scenario" / f"{choice}.yaml"
+    source = (CONF_DIR / "scenario" / f"{choice}.yaml").resolve()
     return from_config(plain, origin=f"scenario {choice}"), choice, str(source)
 
 
@@ -552,6 +573,13 @@ def git_state(repo: Path = REPO_DIR) -> dict[str, Any]:
             "repo": str(repo)}
 
 
+def _command() -> list[str]:
+    """The command line as the user typed it (after the pre-check's rewriting)."""
+    argv0 = sys.argv[0] if sys.argv else PROG
+    head = ["python", "-m", "sim"] if Path(argv0).name == "__main__.py" else [Path(argv0).name]
+    return head + list(sys.argv[1:])
+
+
 def _want_progress(progress: Any, worlds: int, days: int) -> bool:
     if progress is True or progress is False:
         return progress
@@ -600,9 +628,9 @@ def run_task(cfg: DictConfig) -> Path:
                       header + yaml.safe_dump(to_dict(scenario), sort_keys=False,
                                               allow_unicode=True, width=100))
     written.append("scenario.yaml")
+    headline = results.summary()
     summary = {"scenario": label, "scenario_title": scenario.name, "scenario_source": source,
-               "seed": seed, "worlds": worlds, "days": days, "record": record,
-               **results.summary()}
+               "seed": seed, "worlds": worlds, "days": days, "record": record, **headline}
     write_json_atomic(run_dir / "summary.json", summary)
     written.append("summary.json")
 
@@ -620,7 +648,7 @@ def run_task(cfg: DictConfig) -> Path:
         "simulation_seconds": round(t_sim, 3),
         "wall_time_seconds": None,
         "overrides": list(hc.overrides.task),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": _command(),
         "run_dir": str(run_dir.resolve()),
         "files": written + ["manifest.json"],
     }
@@ -634,7 +662,7 @@ def run_task(cfg: DictConfig) -> Path:
             manifest["wall_time_seconds"] = round(time.perf_counter() - t0, 3)
             write_json_atomic(run_dir / "manifest.json", manifest)
 
-    print(describe(results.summary(), label))
+    print(describe(headline, label))
     print(f"Results: {run_dir}")
     sys.stdout.flush()
     return run_dir
@@ -649,10 +677,9 @@ def _save_figures(run_dir: Path, results: Any) -> list[str] | None:
     save = getattr(plots, "save_standard_figures", None)
     if save is None:
         return None
-    before = set(run_dir.glob("*.png"))
+    before = set(run_dir.rglob("*.png"))
     save(run_dir, results)
-    return sorted(p.name for p in set(run_dir.glob("*.png")) - before) or \
-        sorted(p.name for p in run_dir.glob("*.png"))
+    return sorted(str(p.relative_to(run_dir)) for p in set(run_dir.rglob("*.png")) - before)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
@@ -670,7 +697,8 @@ def _hydra_task(cfg: DictConfig) -> None:
         except Exception:
             multirun = False
         if multirun:
-            raise  # Hydra runs the other jobs, then reports this one
+            # Hydra runs the other jobs, then prints this message (no traceback: compact)
+            raise SweepJobError(str(e)) from None
         sys.exit(2)
 
 

@@ -7,6 +7,8 @@ the chunk size.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +35,27 @@ def _check_run_args(worlds, days, seed, record, chunk_worlds) -> None:
         raise ScenarioError(f"record = {record!r} is not allowed: expected one of {list(RECORD)}")
 
 
+def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple[int, int]]:
+    """Chunks ``(lo, hi)`` of a run's worlds; they end on multiples of the random-stream group
+    size in the global world index, so each chunk draws whole groups."""
+    step = max(GROUP, (chunk_worlds // GROUP) * GROUP)
+    out, lo = [], 0
+    while lo < worlds:
+        hi = min(worlds, ((first_world + lo) // GROUP) * GROUP + step - first_world)
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def _run_job(job):
+    p, seed, start, days, record = job
+    return run_chunk(p, seed, start, days, record)
+
+
 def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, seed: int = 0,
         params: pd.DataFrame | None = None, record: str = "none",
         chunk_worlds: int = DEFAULT_CHUNK_WORLDS, first_world: int = 0,
-        progress: bool = False) -> Results:
+        progress: bool = False, workers: int = 1) -> Results:
     """Run ``worlds`` possible histories of a scenario, all at once.
 
     Args:
@@ -50,6 +69,7 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         chunk_worlds: worlds stepped together (memory and speed only; results are identical).
         first_world: index of the first world (to split a run across processes).
         progress: show a progress bar.
+        workers: processes to spread the chunks over (results are identical for any number).
 
     Returns:
         :class:`~sim.outcomes.Results` with one row per world.
@@ -58,30 +78,35 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         ScenarioError: for a bad scenario, parameter table or run setting.
     """
     _check_run_args(worlds, days, seed, record, chunk_worlds)
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ScenarioError(f"workers = {workers!r} is not allowed: expected a whole number of at least 1")
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     p = build_params(s, worlds, params)
-    step = max(GROUP, (chunk_worlds // GROUP) * GROUP)
+    bounds = chunk_bounds(worlds, first_world, chunk_worlds)
+    jobs = [(p.slice(lo, hi), seed, first_world + lo, days, record) for lo, hi in bounds]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=worlds * days, unit="world-day", unit_scale=True, desc=s.name or "run")
+        bar = tqdm(total=worlds, unit="world", unit_scale=True, desc=s.name or "run")
     tables, series_parts = [], []
     try:
-        lo = 0
-        while lo < worlds:
-            # Chunks end on group boundaries of the global world index.
-            hi = min(worlds, ((first_world + lo) // GROUP) * GROUP + step - first_world)
-            n = hi - lo
-            on_day = (lambda _d, n=n: bar.update(n)) if bar is not None else None
-            table, series = run_chunk(p.slice(lo, hi), seed, first_world + lo, days, record, on_day)
+        if workers == 1 or len(jobs) == 1:
+            done = map(_run_job, jobs)
+        else:
+            pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("fork"))
+            done = pool.map(_run_job, jobs)
+        for (lo, hi), (table, series) in zip(bounds, done):
             tables.append(table)
             if series is not None:
                 series_parts.append(series_table(series, table["world"].to_numpy(), s.start, record))
-            lo = hi
+            if bar is not None:
+                bar.update(hi - lo)
     finally:
         if bar is not None:
             bar.close()
+        if workers > 1 and len(jobs) > 1:
+            pool.shutdown(cancel_futures=True)
     worlds_df = pd.concat(tables, ignore_index=True)
     ts = pd.concat(series_parts, ignore_index=True) if series_parts else None
     return Results(worlds=worlds_df, timeseries=ts, scenario=s.name, seed=int(seed), days=int(days),

@@ -14,7 +14,7 @@ import enum
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,9 @@ def atomic_path(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
         The destination path.
     """
     dest = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # A fresh name in the same directory (so os.replace is a rename on one file system); the
+    # writer creates it with the usual permissions.
+    tmp = dest.parent / f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         write(tmp)
         _fsync_path(tmp)

@@ -1,17 +1,19 @@
-"""The ensemble kernel: every world of a batch stepped at once over ``[worlds, actors]`` arrays.
+"""The ensemble kernel: every world of a batch stepped through the same compiled rules.
 
-``init(params) -> World`` and ``step(world, params, draws, day) -> today`` apply the very rule
-functions the Mesa agents call (:mod:`sim.actors`, :mod:`sim.negotiation`, :mod:`sim.outcomes`),
-in the same order, to whole arrays. :func:`run_chunk` steps one chunk of worlds through the
-horizon; :mod:`sim.ensemble` splits a run into chunks.
+``init(params) -> World`` builds day-0 records; ``step(world, params, draws, day)`` advances every
+world one day by calling, for each world, :func:`world_day`, which applies the very rule functions
+the Mesa agents call (:mod:`sim.actors`, :mod:`sim.negotiation`, :mod:`sim.outcomes`) in the same
+order. Arrays are shaped ``[worlds, actors]``; the loop over worlds is compiled, the loop over
+days stays in Python to fetch each day's random numbers. :func:`run_chunk` steps one chunk of
+worlds through the horizon; :mod:`sim.ensemble` splits a run into chunks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
+from numba import njit
 
 from . import negotiation, outcomes
 from .actors import faction as faction_rules
@@ -20,40 +22,37 @@ from .actors import spoiler as spoiler_rules
 from .actors import state as state_rules
 from .params import Params
 from .rng import WorldStreams
-from .rules import total
-from .types import Phase
+from .rules import rule
 
 WORLD_SLOTS = ("talks", "suspend", "state_end", "renew")
 FACTION_SLOTS = ("attack", "decide", "cohesion", "defect")
 
+WORLD_DTYPE = np.dtype([(name, "f8") for name in
+                        negotiation.FIELDS + state_rules.FIELDS + ("start_fighters",)
+                        + outcomes.ACC_FIELDS])
+"""World-level variables: the table, the state, day-0 TTP strength and outcome accumulators."""
+
 
 def slot_count(factions: int, spoilers: int, items: int) -> int:
-    """Uniforms per world per day: world decisions, faction decisions, spoiler attacks, items."""
+    """Uniforms per world per day: world decisions, faction decisions, spoiler attacks, items.
+
+    Layout of a world's row: ``WORLD_SLOTS``; ``FACTION_SLOTS`` x factions (slot-major); one
+    per spoiler; one per concession item.
+    """
     return len(WORLD_SLOTS) + len(FACTION_SLOTS) * factions + spoilers + items
 
 
-class Draws:
-    """A day's uniforms ``[worlds, slots]`` split into named views by actor type.
+class Fields:
+    """Attribute access to the fields of a structured array (``world.fac.fighters``)."""
 
-    Layout per world: ``WORLD_SLOTS``, then ``FACTION_SLOTS`` x factions, then one per spoiler,
-    then one per concession item.
-    """
+    def __init__(self, records: np.ndarray) -> None:
+        self.records = records
 
-    def __init__(self, u: np.ndarray, factions: int, spoilers: int, items: int) -> None:
-        nw, nf = len(WORLD_SLOTS), len(FACTION_SLOTS)
-        self.world = SimpleNamespace(**{k: u[:, i:i + 1] for i, k in enumerate(WORLD_SLOTS)})
-        block = u[:, nw:nw + nf * factions].reshape(len(u), nf, factions)
-        self.faction = SimpleNamespace(**{k: block[:, i] for i, k in enumerate(FACTION_SLOTS)})
-        self.spoiler = u[:, nw + nf * factions:nw + nf * factions + spoilers]
-        self.item = u[:, nw + nf * factions + spoilers:]
-
-    def world_view(self, world: int) -> SimpleNamespace:
-        """World-level uniforms of one world, each shaped ``[1]`` (what the Mesa model reads)."""
-        return SimpleNamespace(**{k: v[world] for k, v in vars(self.world).items()})
-
-    def faction_view(self, world: int, index: int) -> SimpleNamespace:
-        """Uniforms of one faction of one world (what a Mesa agent reads)."""
-        return SimpleNamespace(**{k: v[world, index] for k, v in vars(self.faction).items()})
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.records[name]
+        except (ValueError, KeyError):
+            raise AttributeError(name) from None
 
 
 @dataclass
@@ -61,100 +60,149 @@ class World:
     """Every variable of a batch of worlds.
 
     Attributes:
-        w: ``phase`` (:class:`~sim.types.Phase`), ``phase_age`` (days), ``term_left`` (days of
-            the ceasefire term left, inf if indefinite), each ``[W, 1]``.
-        st: the state's variables (:mod:`sim.actors.state`), ``[W, 1]`` and ``[W, I]``.
-        fac: faction variables (:data:`sim.actors.faction.FIELDS`), ``[W, F]``.
-        spo: spoiler ``fighters`` and ``recruits``, counts ``[W, S]``.
-        med: combined mediator effects ``guarantee``, ``hosted``, ``custody``, ``broker`` ``[W, 1]``.
-        acc: outcome accumulators (:mod:`sim.outcomes`), ``[W, 1]``.
-        fighters_start_total: TTP fighters on day 0, count ``[W, 1]``.
+        ws: world records ``[W]`` (:data:`WORLD_DTYPE`): ``phase`` (:class:`~sim.types.Phase`),
+            ``phase_age`` (days), ``term_left`` (days, inf if indefinite), the state's variables
+            (:data:`sim.actors.state.FIELDS`), ``start_fighters`` and the outcome accumulators.
+        fac: faction records ``[W, F]`` (:data:`sim.actors.faction.DTYPE`).
+        spo: spoiler records ``[W, S]`` (:data:`sim.actors.spoiler.DTYPE`).
+        promise_day: day each concession item was promised, -1 if not ``[W, I]``.
+        delivered: whether each item has been delivered ``[W, I]``.
+        released: prisoners released to each faction today (scratch) ``[W, F]``.
     """
 
-    w: SimpleNamespace
-    st: SimpleNamespace
-    fac: SimpleNamespace
-    spo: SimpleNamespace
-    med: SimpleNamespace
-    acc: SimpleNamespace
-    fighters_start_total: np.ndarray
+    ws: np.ndarray
+    fac: np.ndarray
+    spo: np.ndarray
+    promise_day: np.ndarray
+    delivered: np.ndarray
+    released: np.ndarray
+
+    @property
+    def w(self) -> Fields:
+        """World records by field name."""
+        return Fields(self.ws)
+
+    @property
+    def factions(self) -> Fields:
+        """Faction records by field name (``[W, F]`` arrays)."""
+        return Fields(self.fac)
+
+    @property
+    def spoilers(self) -> Fields:
+        """Spoiler records by field name (``[W, S]`` arrays)."""
+        return Fields(self.spo)
 
 
-def mediation(pm) -> SimpleNamespace:
-    """Combined effect of a world's mediators (arrays over the mediator axis)."""
-    present = pm.present.astype(float)
-    pressures = mediator_rules.pressure(present, pm.leverage_share, pm.sympathy_share)
-    return SimpleNamespace(
-        guarantee=mediator_rules.guarantee(pressures),
-        hosted=mediator_rules.hosting(present, pm.hosts_talks),
-        custody=mediator_rules.custody(present, pm.takes_custody),
-        broker=mediator_rules.broker_leverage(present, pm.brokers_reunification, pm.leverage_share))
+def initial_world(p: Params, worlds: int) -> World:
+    """Day-0 records of every world of a batch (shared by the kernel and the Mesa model)."""
+    n_items = len(p.item_kind)
+    ws = np.zeros(worlds, dtype=WORLD_DTYPE)
+    ws["phase"] = p.world["start_phase"]
+    ws["term_left"] = np.where(p.world["term_days"] > 0, p.world["term_days"], np.inf)
+    state_rules.initial(ws, p.world)
+    fac = faction_rules.initial(p.faction)
+    ws["start_fighters"] = fac["fighters"].sum(axis=1)
+    outcomes.start_in_phase(ws)
+    w = World(ws=ws, fac=fac, spo=spoiler_rules.initial(p.spoiler),
+              promise_day=np.full((worlds, n_items), -1.0), delivered=np.zeros((worlds, n_items), bool),
+              released=np.zeros(fac.shape))
+    promise_at_start(w, p)
+    return w
 
 
-def items_of(p: Params) -> SimpleNamespace:
-    """Per-item arrays of a batch: due days, prisoners, promised at talks."""
-    return SimpleNamespace(due_days=p.item_due_days, prisoners=p.item_prisoners, at_talks=p.item_at_talks)
+def promise_at_start(x: World, p: Params) -> None:
+    """Items under way on day 0: a world opening in talks has promised its prisoners-first
+    items; one opening in a ceasefire has promised everything."""
+    for i in range(len(x.ws)):
+        phase = x.ws["phase"][i]
+        x.ws["prisoners_promised"][i] += state_rules.promise(
+            0.0, x.promise_day[i], x.delivered[i], p.item_at_talks[i], p.item_prisoners[i],
+            phase != negotiation.FIGHTING, phase == negotiation.CEASEFIRE)
 
 
 def init(p: Params) -> World:
     """Day-0 variables of every world of a batch."""
-    n = p.worlds
-    pw, pf = p.world, p.faction
-    phase = pw.start_phase.astype(float)
-    w = SimpleNamespace(phase=phase, phase_age=np.zeros((n, 1)),
-                        term_left=np.where(pw.term_days > 0, pw.term_days, np.inf) * np.ones((n, 1)))
-    st = SimpleNamespace(**state_rules.initial_state(pw, (n, len(p.item_kind))))
-    items = items_of(p)
-    at_start = np.where(phase == Phase.CEASEFIRE, True, items.at_talks & (phase == Phase.TALKS))
-    promised = state_rules.promise(st, 0, at_start, items)
-    fac = SimpleNamespace(**faction_rules.initial_state(pf))
-    spo = SimpleNamespace(fighters=p.spoiler.fighters_count.astype(float).copy(),
-                          recruits=np.zeros_like(p.spoiler.fighters_count, dtype=float))
-    acc = outcomes.new_accumulators((n, 1))
-    outcomes.start_in_phase(acc, phase)
-    acc.prisoners_promised = acc.prisoners_promised + promised
-    start_total = total(fac.fighters)
-    return World(w=w, st=st, fac=fac, spo=spo, med=mediation(p.mediator), acc=acc,
-                 fighters_start_total=start_total)
+    return initial_world(p, p.worlds)
 
 
-def step(x: World, p: Params, d: Draws, day: int) -> SimpleNamespace:
-    """Advance every world one day; return the day's world totals."""
-    pw, items = p.world, items_of(p)
-    w, st, fac, spo, med = x.w, x.st, x.fac, x.spo, x.med
-    phase_before, age = w.phase, w.phase_age
-
+@rule
+def world_day(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, ps, due_days,
+              prisoners, at_talks, u, series_out, record):
+    """One world's day, in the model's schedule: deliveries, mediators, spoilers, factions,
+    recruitment, the state's evening, the table, the record."""
+    nf, ns, ni = fac.shape[0], spo.shape[0], promise_day.shape[0]
+    base_f = 4
+    base_s = base_f + 4 * nf
+    base_i = base_s + ns
+    phase, age = ws.phase, ws.phase_age
     # Morning: the state delivers what falls due.
-    released_total = total(fac.released)
-    released, delivered, overdue = state_rules.deliver(
-        st, day, fac.held, released_total, x.fighters_start_total, d.item, pw, items)
-    # Spoilers attack, outbidding a long ceasefire.
-    spo_attacks, blamed = spoiler_rules.act(spo, phase_before, age, _merge(pw, p.spoiler), d.spoiler)
+    delivered_n, overdue_n = state_rules.deliver(ws, day, promise_day, delivered, due_days, prisoners,
+                                                 fac, pw, u[base_i:base_i + ni], released)
+    # Mediators press; spoilers attack, outbidding a long ceasefire.
+    guarantee, hosted, custody, broker = mediator_rules.mediation(pm)
+    spoiler_attacks, blamed = 0.0, 0.0
+    for i in range(ns):
+        a, b = spoiler_rules.act(spo[i], ps[i], pw, phase, age, u[base_s + i])
+        spoiler_attacks = spoiler_attacks + a
+        blamed = blamed + b
     # Factions live their day.
-    ctx = SimpleNamespace(phase=phase_before, phase_age=age, coercion=st.coercion,
-                          guarantee=med.guarantee, broker=med.broker, custody=med.custody,
-                          spoilers_present=float(p.spoiler.recruitment_share.shape[-1] > 0),
-                          uses_inducements=pw.uses_inducements, released=released,
-                          delivered=delivered, overdue=overdue)
-    bound = faction_rules.bound_by_ceasefire(fac, phase_before)
-    out = faction_rules.act(fac, ctx, d.faction, _merge(pw, p.faction))
+    coercion = ws.coercion
+    ttp, ttp_bound, lost, splits, reunified, defected, freed = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    broke = False
+    for f in range(nf):
+        bound = faction_rules.bound_by_ceasefire(fac[f], phase)
+        a, brk, sp, re, de, lo = faction_rules.act(
+            fac[f], pf[f], pw, phase, age, coercion, guarantee, broker, custody, ns > 0,
+            released[f], delivered_n, overdue_n,
+            u[base_f + f], u[base_f + nf + f], u[base_f + 2 * nf + f], u[base_f + 3 * nf + f])
+        ttp = ttp + a
+        if bound:
+            ttp_bound = ttp_bound + a
+        broke = broke or brk
+        splits = splits + sp
+        reunified = reunified + re
+        defected = defected + de
+        lost = lost + lo
+        freed = freed + released[f]
     # Spoilers take in the hardliners who left.
-    flow = total(out["to_spoilers"])
-    spoiler_rules.recruit(spo, flow * spoiler_rules.recruit_share(p.spoiler.recruitment_share))
+    pull = spoiler_rules.pull_total(ps)
+    for i in range(ns):
+        spoiler_rules.recruit(spo[i], ps[i], lost, pull)
     # Evening: the state weighs the day, then the table moves.
-    t = outcomes.day_totals(out, bound, spo_attacks, blamed, released, pw)
-    state_rules.feel_pressure(st, t.casualties, pw)
-    state_rules.adjust_coercion(st, phase_before, pw)
-    state_rules.judge_ceasefire(st, phase_before, t.ttp_attacks_bound, t.blamed, pw)
-    fac.broke = out["broke"]
-    ev = negotiation.negotiate(w, st, fac, med.hosted, med.guarantee, overdue, d.world, pw, items, day)
-    faction_rules.after_table(fac, ev.ended, ev.opened | ev.walked)
-    outcomes.record_day(x.acc, day, phase_before, ev, t)
-    return t
+    hurt = outcomes.casualties(ttp, spoiler_attacks, pw)
+    state_rules.feel_pressure(ws, hurt, pw)
+    state_rules.adjust_coercion(ws, phase, pw)
+    state_rules.judge_ceasefire(ws, phase, ttp_bound, blamed, pw)
+    opened, deal, walked, cause, promised = negotiation.negotiate(
+        ws, fac, promise_day, delivered, at_talks, prisoners, hosted, guarantee, overdue_n, broke,
+        u[0], u[1], u[2], u[3], pw, day)
+    for f in range(nf):
+        faction_rules.after_table(fac[f], cause != negotiation.NOT_ENDED, opened or walked)
+    outcomes.record_day(ws, day, phase, opened, deal, cause, promised, ttp, spoiler_attacks, hurt,
+                        freed, lost, splits, reunified, defected)
+    if record:
+        outcomes.series_values(ws, fac, spo, ttp, spoiler_attacks, hurt, series_out)
 
 
-def _merge(world: SimpleNamespace, actor: SimpleNamespace) -> SimpleNamespace:
-    return SimpleNamespace(**{**vars(world), **vars(actor)})
+@njit(cache=True, nogil=True)
+def step_worlds(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, ps, due_days,
+                prisoners, at_talks, u, series, record):
+    """Advance every world of a batch one day."""
+    for w in range(ws.shape[0]):
+        world_day(day, ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w], pw[w], pf[w],
+                  pm[w], ps[w], due_days[w], prisoners[w], at_talks[w], u[w], series[w], record)
+
+
+def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None = None) -> None:
+    """Advance every world one day with the day's uniforms ``u`` ``[W, slots]``.
+
+    ``series`` ``[W, len(SERIES)]``, when given, receives the day's recorded series.
+    """
+    record = series is not None
+    out = series if record else np.empty((len(x.ws), len(outcomes.SERIES)))
+    step_worlds(float(day), x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, p.world,
+                p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners, p.item_at_talks,
+                u, out, record)
 
 
 def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none", on_day=None):
@@ -164,18 +212,16 @@ def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none",
         (outcome table, recorded series ``{name: [days, worlds]}`` or None).
     """
     x = init(p)
-    n_items = len(p.item_kind)
     streams = WorldStreams(seed, start, p.worlds,
-                           slot_count(len(p.faction_ids), len(p.spoiler_ids), n_items))
-    series = {k: np.empty((days, p.worlds)) for k in outcomes.SERIES} if record != "none" else None
+                           slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind)))
+    recorded = np.empty((days, p.worlds, len(outcomes.SERIES))) if record != "none" else None
     for day in range(days):
-        d = Draws(streams.next_day(), len(p.faction_ids), len(p.spoiler_ids), n_items)
-        t = step(x, p, d, day)
-        if series is not None:
-            for k, v in outcomes.series_values(x.w, x.st, x.fac, x.spo, t).items():
-                series[k][day] = np.reshape(v, -1)
+        step(x, p, streams.next_day(), day, None if recorded is None else recorded[day])
         if on_day is not None:
             on_day(day)
     index = np.arange(start, start + p.worlds)
-    end = outcomes.ttp_fighters(x.fac)
-    return outcomes.outcome_table(x.acc, days, index, end), series
+    table = outcomes.outcome_table(x.ws, days, index, outcomes.ttp_fighters(x.fac))
+    series = None
+    if recorded is not None:
+        series = {name: recorded[:, :, k] for k, name in enumerate(outcomes.SERIES)}
+    return table, series

@@ -1,119 +1,154 @@
 """The negotiating table: talks opening and stalling, deals, ceasefire terms and collapses.
 
-These are the world-level rules that join the actors' decisions: a deal needs enough factions
-(veto players), a ceasefire ends when a faction breaks it, the TTP leadership suspends it, the
-state ends it, or its term runs out unrenewed. Every function works on one world or on a batch
-(world-level values ``[..., 1]``, faction values ``[..., F]``).
+These world-level rules join the actors' decisions: a deal needs enough factions (veto
+players), a ceasefire ends when a faction breaks it, the TTP leadership suspends it, the state
+ends it, or its term runs out unrenewed. They are compiled functions of the world record ``ws``
+and the world's faction records ``fac`` ``[F]``.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import numpy as np
+import math
 
 from .actors import state as state_rules
-from .rules import all_of, any_of, clip01, happens, total, weighted_mean
-from .types import CollapseCause, Phase
+from .rules import clip01, happens, rule, share_of
+from .types import CAUSE, CEASEFIRE, FIGHTING, TALKS
 
-WORLD_FIELDS = ("phase", "phase_age", "term_left")
+NOT_ENDED = CAUSE["censored"]
+FACTION_VIOLATION = CAUSE["faction_violation"]
+NON_DELIVERY = CAUSE["state_non_delivery"]
+PROVOCATION = CAUSE["spoiler_provocation"]
+OPERATION = CAUSE["state_operation"]
+TERM_EXPIRED = CAUSE["term_expired"]
+
+FIELDS = (
+    "phase",       # negotiation phase (sim.types.Phase)
+    "phase_age",   # days since the phase began
+    "term_left",   # days left in the ceasefire's current term (inf: indefinite)
+)
+"""World-level variables of the table (fields of the world record)."""
 
 
-def members(in_umbrella, defected):
-    """Factions the umbrella leadership speaks for."""
-    return in_umbrella & ~defected
+@rule
+def member(s):
+    """A faction the umbrella leadership speaks for."""
+    return s.in_umbrella and not s.defected
 
 
-def deal_reached(accepted, in_umbrella, defected, fighters, quorum_share, united_front):
+@rule
+def deal_reached(fac, quorum_share, united_front):
     """Veto players (Cunningham 2006): a deal needs the accepting factions to hold at least
     ``quorum_share`` of the umbrella's fighters. If the state insists on a united front, every
     faction that has not defected must be back in the umbrella and accept (seed 000, 2020)."""
-    inside = members(in_umbrella, defected)
-    weight = fighters * inside
-    share = total(weight * accepted) / np.maximum(total(weight), 1e-9)
-    quorum = (share >= quorum_share) & any_of(accepted & inside)
-    united = all_of((accepted & in_umbrella) | defected) & any_of(inside)
-    return np.where(united_front, united, quorum)
+    weight, accepting = 0.0, 0.0
+    anyone_accepts, anyone_inside, all_united = False, False, True
+    for f in range(fac.shape[0]):
+        s = fac[f]
+        if member(s):
+            anyone_inside = True
+            weight = weight + s.fighters
+            if s.accepted:
+                anyone_accepts = True
+                accepting = accepting + s.fighters
+        if not s.defected and not (s.in_umbrella and s.accepted):
+            all_united = False
+    if united_front > 0.5:
+        return all_united and anyone_inside
+    return anyone_accepts and share_of(accepting, weight) >= quorum_share
 
 
-def umbrella_trust(trust, fighters, in_umbrella, defected):
+@rule
+def umbrella_trust(fac):
     """Fighter-weighted trust of the umbrella's factions in the state."""
-    return weighted_mean(trust, fighters * members(in_umbrella, defected))
+    weight, trust = 0.0, 0.0
+    for f in range(fac.shape[0]):
+        s = fac[f]
+        if member(s):
+            weight = weight + s.fighters
+            trust = trust + s.trust * s.fighters
+    return share_of(trust, weight)
 
 
-def ceasefire_end(w, st, fac, guarantee, overdue, u, p):
-    """Whether and why a ceasefire in force ends today; also renews expiring terms.
+@rule
+def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_renew, q):
+    """Whether and why a ceasefire in force ends today; also renews an expiring term.
 
     Priority when several happen the same day: a faction's break, the leadership's suspension,
     the state's operation, the term running out.
 
     Returns:
-        Cause code per world (:class:`~sim.types.CollapseCause`, ``censored`` = not ended).
+        Cause code (:class:`~sim.types.CollapseCause`; ``censored`` = not ended).
     """
-    in_cf = w.phase == Phase.CEASEFIRE
-    trust = umbrella_trust(fac.trust, fac.fighters, fac.in_umbrella, fac.defected)
-    threshold = np.maximum(p.suspend_threshold_share, 1e-9)
-    # Nov-Dec 2021 (seed 003): the TTP suspended the ceasefire, saying the state had not kept
-    # its commitments; with nothing overdue a suspension is the leadership yielding to dissent.
-    suspend = happens(u.suspend, p.suspend_per_day * clip01((threshold - trust) / threshold))
-    state_end = state_rules.ends_ceasefire(st, u.state_end, p)
-    w.term_left = w.term_left - in_cf
-    expiring = in_cf & (w.term_left <= 0)
+    trust = umbrella_trust(fac)
+    threshold = max(q.suspend_threshold_share, 1e-9)
+    suspend = happens(u_suspend, q.suspend_per_day * clip01((threshold - trust) / threshold))
+    state_end = state_rules.ends_ceasefire(ws, u_state_end, q)
+    ws.term_left = ws.term_left - 1.0
+    expiring = ws.term_left <= 0.0
     # Renewal is near certain while trust is above the threshold and fades below it; mediator
     # pressure helps (2022: extended twice, "then indefinitely", seed 002).
-    renew_chance = clip01(trust / np.maximum(p.renewal_threshold_share, 1e-9) + guarantee)
-    renewed = expiring & happens(u.renew, renew_chance)
-    w.term_left = np.where(renewed, np.where(p.extension_days > 0, p.extension_days, np.inf), w.term_left)
-    broke = any_of(fac.broke)
-    cause = np.select(
-        [broke, suspend, state_end, expiring & ~renewed],
-        [CollapseCause.faction_violation,
-         np.where(overdue > 0, CollapseCause.state_non_delivery, CollapseCause.faction_violation),
-         np.where(st.blame_loss > st.attack_loss, CollapseCause.spoiler_provocation,
-                  CollapseCause.state_operation),
-         CollapseCause.term_expired],
-        CollapseCause.censored)
-    return np.where(in_cf, cause, CollapseCause.censored)
+    renewed = expiring and happens(
+        u_renew, clip01(trust / max(q.renewal_threshold_share, 1e-9) + guarantee))
+    if renewed:
+        ws.term_left = q.extension_days if q.extension_days > 0.0 else math.inf
+    # Nov-Dec 2021 (seed 003): the TTP suspended the ceasefire "saying the state did not keep
+    # its commitments"; whenever promises are overdue, a TTP exit is blamed on non-delivery.
+    if broke:
+        return FACTION_VIOLATION
+    if suspend:
+        return NON_DELIVERY if overdue > 0.0 else FACTION_VIOLATION
+    if state_end:
+        return PROVOCATION if ws.blame_loss > ws.attack_loss else OPERATION
+    if expiring and not renewed:
+        return NON_DELIVERY if overdue > 0.0 else TERM_EXPIRED
+    return NOT_ENDED
 
 
-def negotiate(w, st, fac, hosted, guarantee, overdue, u, p, items, day):
-    """Today's moves at the table, applied to the world ``w`` and the state ``st`` in place.
+@rule
+def negotiate(ws, fac, promise_day, delivered, at_talks, prisoners, hosted, guarantee, overdue,
+              broke, u_talks, u_suspend, u_state_end, u_renew, q, day):
+    """Today's moves at the table, applied to the world record in place.
 
     Args:
-        w: world variables ``phase``, ``phase_age``, ``term_left``.
-        st: the state's variables (see :mod:`sim.actors.state`).
-        fac: faction values ``fighters``, ``trust``, ``accepted``, ``in_umbrella``,
-            ``defected``, ``broke`` ``[..., F]``.
-        hosted, guarantee: whether a mediator hosts talks, and the mediators' combined pressure.
+        ws: the world record. fac: its faction records ``[F]``.
+        promise_day, delivered, at_talks, prisoners: the world's concession items ``[I]``.
+        hosted, guarantee: whether a mediator hosts talks; the mediators' combined pressure.
         overdue: promised items overdue after today's deliveries.
-        u: uniforms ``talks``, ``suspend``, ``state_end``, ``renew``.
-        p: world-level parameters. items: per-item ``due_days``, ``prisoners``, ``at_talks``.
-        day: today's index.
+        broke: whether an umbrella faction broke the ceasefire today.
+        u_talks, u_suspend, u_state_end, u_renew: the world's uniforms today.
+        q: world parameters. day: today's index.
 
     Returns:
-        Namespace of today's events: ``opened``, ``deal``, ``walked``, ``cause`` (collapse cause
-        code), ``ended``, ``promised`` (prisoners newly promised).
+        (opened, deal, walked, cause, promised): talks opened, deal made, state walked away,
+        collapse cause code of a ceasefire that ended (0 if none), prisoners newly promised.
     """
-    phase = w.phase
-    inside_any = any_of(members(fac.in_umbrella, fac.defected))
-    opened = (phase == Phase.FIGHTING) & inside_any & state_rules.seeks_talks(st, hosted, u.talks, p)
-    in_talks = phase == Phase.TALKS
-    deal = in_talks & deal_reached(fac.accepted, fac.in_umbrella, fac.defected, fac.fighters,
-                                   p.quorum_share, p.insists_united_front)
-    walked = in_talks & ~deal & state_rules.walks_away(w.phase_age, u.talks, p)
-    cause = ceasefire_end(w, st, fac, guarantee, overdue, u, p)
-    ended = cause != CollapseCause.censored
-
+    phase = ws.phase
+    opened, deal, walked, cause = False, False, False, NOT_ENDED
+    if phase == FIGHTING:
+        anyone_inside = False
+        for f in range(fac.shape[0]):
+            anyone_inside = anyone_inside or member(fac[f])
+        opened = anyone_inside and state_rules.seeks_talks(ws, hosted, u_talks, q)
+    elif phase == TALKS:
+        deal = deal_reached(fac, q.quorum_share, q.insists_united_front)
+        walked = not deal and state_rules.walks_away(ws.phase_age, u_talks, q)
+    else:
+        cause = ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_renew, q)
+    ended = cause != NOT_ENDED
     # Prisoners-first offers are promised when talks open; the rest comes with the deal.
-    promised = state_rules.promise(st, day, (opened & items.at_talks) | (deal & ~items.at_talks), items)
-    state_rules.withdraw_promises(st, walked | ended)
-    state_rules.escalate(st, walked | ended, p)
-    w.term_left = np.where(deal, np.where(p.term_days > 0, p.term_days, np.inf), w.term_left)
-    st.blame_loss = np.where(deal, 0.0, st.blame_loss)
-    st.attack_loss = np.where(deal, 0.0, st.attack_loss)
-    new_phase = np.where(opened, Phase.TALKS, np.where(deal, Phase.CEASEFIRE,
-                                                       np.where(walked | ended, Phase.FIGHTING, phase)))
-    w.phase_age = np.where(new_phase != phase, 0.0, w.phase_age + 1.0)
-    w.phase = new_phase
-    return SimpleNamespace(opened=opened, deal=deal, walked=walked, cause=cause, ended=ended,
-                           promised=promised)
+    promised = state_rules.promise(day, promise_day, delivered, at_talks, prisoners, opened, deal)
+    new_phase = phase
+    if opened:
+        new_phase = TALKS
+    if deal:
+        new_phase = CEASEFIRE
+        ws.term_left = q.term_days if q.term_days > 0.0 else math.inf
+        ws.blame_loss = 0.0
+        ws.attack_loss = 0.0
+    if walked or ended:
+        new_phase = FIGHTING
+        state_rules.withdraw_promises(promise_day, delivered)
+        state_rules.escalate(ws, q)
+    ws.phase_age = 0.0 if new_phase != phase else ws.phase_age + 1.0
+    ws.phase = new_phase
+    return opened, deal, walked, cause, promised

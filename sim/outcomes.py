@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .rules import total
-from .types import CollapseCause, Phase
+from .negotiation import NOT_ENDED, umbrella_trust
+from .rules import rule
+from .types import CEASEFIRE, TALKS, CollapseCause, Phase
 
 DAYS_PER_MONTH = 365.25 / 12
 AFTER_WINDOW_DAYS = 90
@@ -66,89 +66,87 @@ SERIES: dict[str, str] = {
 }
 
 
-def day_totals(out, bound, spoiler_attacks, blamed, released, p) -> SimpleNamespace:
-    """World totals of a day from the factions' and spoilers' results (sums over actors)."""
-    ttp = total(out["attacks"])
-    spo = total(spoiler_attacks)
-    return SimpleNamespace(
-        ttp_attacks=ttp, ttp_attacks_bound=total(out["attacks"] * bound), spoiler_attacks=spo,
-        blamed=total(blamed), casualties=(ttp + spo) * p.casualties_per_attack_count,
-        released=total(released), to_spoilers=total(out["to_spoilers"]),
-        splits=total(out["split"]), reunified=total(out["reunified"]),
-        defected=total(out["defected"]))
+@rule
+def casualties(ttp_attacks, spoiler_attacks, q):
+    """Killed and injured in a day's attacks (seed 002: 33 attacks, 34 killed, 46 injured)."""
+    return (ttp_attacks + spoiler_attacks) * q.casualties_per_attack_count
 
 
-def ttp_fighters(fac):
-    """Active fighters of the factions that have not defected to the state."""
-    return total(fac.fighters * ~fac.defected)
+def start_in_phase(ws) -> None:
+    """Count a ceasefire or a round of talks that is under way on day 0 (world records)."""
+    in_cf = ws["phase"] == CEASEFIRE
+    ws["n_ceasefires"] += in_cf
+    ws["cf_start"] = np.where(in_cf, 0.0, -1.0)
+    ws["cf_end"] = -1.0
+    ws["talks_rounds"] += ws["phase"] == TALKS
 
 
-def series_values(w, st, fac, spo, t) -> dict[str, Any]:
-    """Values of the recorded series at the end of a day (see :data:`SERIES`)."""
-    from .negotiation import umbrella_trust
-
-    return {
-        "phase": w.phase, "ttp_attacks": t.ttp_attacks, "spoiler_attacks": t.spoiler_attacks,
-        "casualties": t.casualties, "ttp_fighters": ttp_fighters(fac),
-        "hardliners": total(fac.hardliners * ~fac.defected),
-        "ttp_trust": umbrella_trust(fac.trust, fac.fighters, fac.in_umbrella, fac.defected),
-        "state_trust": st.trust, "coercion": st.coercion, "pressure": st.pressure,
-        "prisoners_released": total(fac.released),
-        "factions_in_umbrella": total(fac.in_umbrella),
-        "spoiler_fighters": total(spo.fighters),
-    }
-
-
-def new_accumulators(shape: tuple[int, ...]) -> SimpleNamespace:
-    """Zeroed outcome accumulators of the given world shape (``(W, 1)`` or ``(1,)``)."""
-    acc = SimpleNamespace(**{k: np.zeros(shape) for k in ACC_FIELDS})
-    acc.cf_start[...] = -1.0
-    acc.cf_end[...] = -1.0
-    return acc
-
-
-def start_in_phase(acc: SimpleNamespace, phase) -> None:
-    """Count a ceasefire or a round of talks that is under way on day 0."""
-    acc.n_ceasefires = acc.n_ceasefires + (phase == Phase.CEASEFIRE)
-    acc.cf_start = np.where(phase == Phase.CEASEFIRE, 0.0, acc.cf_start)
-    acc.talks_rounds = acc.talks_rounds + (phase == Phase.TALKS)
+@rule
+def record_day(ws, day, phase_before, opened, deal, cause, promised, ttp_attacks, spoiler_attacks,
+               day_casualties, released, to_spoilers, splits, reunified, defected):
+    """Add one day to the outcome accumulators of the world record ``ws``."""
+    if phase_before == CEASEFIRE and ws.cf_end < 0.0:
+        ws.attacks_cf = ws.attacks_cf + ttp_attacks
+    if ws.cf_end >= 0.0 and day > ws.cf_end and day <= ws.cf_end + AFTER_WINDOW_DAYS:
+        ws.attacks_after = ws.attacks_after + ttp_attacks
+    if cause != NOT_ENDED and ws.cf_end < 0.0:
+        ws.cause = cause
+        ws.cf_end = day
+    if deal:
+        if ws.cf_start < 0.0:
+            ws.cf_start = day
+        ws.n_ceasefires = ws.n_ceasefires + 1.0
+    if opened:
+        ws.talks_rounds = ws.talks_rounds + 1.0
+    ws.prisoners_promised = ws.prisoners_promised + promised
+    ws.prisoners_released = ws.prisoners_released + released
+    ws.ttp_attacks = ws.ttp_attacks + ttp_attacks
+    ws.spoiler_attacks = ws.spoiler_attacks + spoiler_attacks
+    ws.casualties = ws.casualties + day_casualties
+    ws.to_spoilers = ws.to_spoilers + to_spoilers
+    ws.splits = ws.splits + splits
+    ws.reunifications = ws.reunifications + reunified
+    ws.to_state = ws.to_state + defected
 
 
-def record_day(acc, day, phase_before, ev, t) -> None:
-    """Add one day to the accumulators.
-
-    Args:
-        acc: accumulators (updated in place).
-        day: today's index.
-        phase_before: phase at the start of the day.
-        ev: today's negotiation events (``deal``, ``opened``, ``ended``, ``cause``, ``promised``).
-        t: today's world totals ``ttp_attacks``, ``spoiler_attacks``, ``casualties``,
-            ``released``, ``to_spoilers``, ``splits``, ``reunified``, ``defected``.
-    """
-    first_running = (phase_before == Phase.CEASEFIRE) & (acc.cf_end < 0)
-    acc.attacks_cf = acc.attacks_cf + t.ttp_attacks * first_running
-    after = (acc.cf_end >= 0) & (day > acc.cf_end) & (day <= acc.cf_end + AFTER_WINDOW_DAYS)
-    acc.attacks_after = acc.attacks_after + t.ttp_attacks * after
-    first_end = ev.ended & (acc.cf_end < 0)
-    acc.cause = np.where(first_end, ev.cause, acc.cause)
-    acc.cf_end = np.where(first_end, day, acc.cf_end)
-    acc.cf_start = np.where(ev.deal & (acc.cf_start < 0), day, acc.cf_start)
-    acc.n_ceasefires = acc.n_ceasefires + ev.deal
-    acc.talks_rounds = acc.talks_rounds + ev.opened
-    acc.prisoners_promised = acc.prisoners_promised + ev.promised
-    acc.prisoners_released = acc.prisoners_released + t.released
-    acc.ttp_attacks = acc.ttp_attacks + t.ttp_attacks
-    acc.spoiler_attacks = acc.spoiler_attacks + t.spoiler_attacks
-    acc.casualties = acc.casualties + t.casualties
-    acc.to_spoilers = acc.to_spoilers + t.to_spoilers
-    acc.splits = acc.splits + t.splits
-    acc.reunifications = acc.reunifications + t.reunified
-    acc.to_state = acc.to_state + t.defected
+@rule
+def series_values(ws, fac, spo, ttp_attacks, spoiler_attacks, day_casualties, out):
+    """Write the recorded series of one world at the end of a day into ``out`` (order of
+    :data:`SERIES`)."""
+    fighters, hardliners, released, inside, spoiler_fighters = 0.0, 0.0, 0.0, 0.0, 0.0
+    for f in range(fac.shape[0]):
+        s = fac[f]
+        released = released + s.released
+        if not s.defected:
+            fighters = fighters + s.fighters
+            hardliners = hardliners + s.hardliners
+        if s.in_umbrella:
+            inside = inside + 1.0
+    for i in range(spo.shape[0]):
+        spoiler_fighters = spoiler_fighters + spo[i].fighters
+    out[0] = ws.phase
+    out[1] = ttp_attacks
+    out[2] = spoiler_attacks
+    out[3] = day_casualties
+    out[4] = fighters
+    out[5] = hardliners
+    out[6] = umbrella_trust(fac)
+    out[7] = ws.trust
+    out[8] = ws.coercion
+    out[9] = ws.pressure
+    out[10] = released
+    out[11] = inside
+    out[12] = spoiler_fighters
 
 
-def outcome_table(acc, days: int, world_index: np.ndarray, ttp_fighters_end) -> pd.DataFrame:
-    """One row per world from the accumulators after ``days`` days."""
-    flat = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in vars(acc).items()}
+def ttp_fighters(fac: np.ndarray) -> np.ndarray:
+    """Active fighters of the factions that have not defected to the state, per world."""
+    return np.sum(fac["fighters"] * ~fac["defected"], axis=-1)
+
+
+def outcome_table(ws: np.ndarray, days: int, world_index: np.ndarray, ttp_fighters_end) -> pd.DataFrame:
+    """One row per world from the world records' accumulators after ``days`` days."""
+    flat = {k: np.asarray(ws[k], dtype=float).reshape(-1) for k in ACC_FIELDS}
     start, end = flat["cf_start"], flat["cf_end"]
     reached = start >= 0
     censored = reached & (end < 0)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -65,31 +64,43 @@ def tunable_paths(s: Scenario) -> dict[str, tuple[dataclasses.Field, Any]]:
     return out
 
 
+def records(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """A structured array (one float64 field per column) from equally shaped arrays."""
+    shape = next(iter(columns.values())).shape if columns else (0,)
+    out = np.zeros(shape, dtype=[(k, "f8") for k in columns])
+    for k, v in columns.items():
+        out[k] = v
+    return out
+
+
 @dataclass
 class Params:
-    """Parameter arrays of a batch of worlds.
+    """Parameter arrays of a batch of worlds, as structured arrays the compiled rules read.
 
     Attributes:
         worlds: number of worlds.
         faction_ids, mediator_ids, spoiler_ids: actor ids in array order.
-        world: world-level values (state, offer, ceasefire, behaviour, derived), each ``[W, 1]``.
-        faction: faction values ``[W, F]`` plus the offer's value to each faction.
+        world: world-level values (state, offer, ceasefire, behaviour, derived) ``[W]``; flags
+            are stored as 0.0 / 1.0.
+        faction: faction values ``[W, F]``, with ``offer_value``, what the offer is worth to it.
         mediator: mediator values ``[W, M]``.
         spoiler: spoiler values ``[W, S]``.
         item_kind: concession kind of each promised item ``[I]`` (:class:`~sim.types.ItemKind`).
         item_due_days: days from promise to due date ``[W, I]``.
         item_prisoners: prisoners released by each item ``[W, I]`` (0 for other kinds).
-        item_at_talks: item is promised when talks open rather than at the deal ``[W, I]``.
+        item_at_talks: 1.0 where the item is promised when talks open rather than at the deal.
+
+    Fields read as attributes too: ``params.faction["hardline_share"]`` is ``[W, F]``.
     """
 
     worlds: int
     faction_ids: list[str]
     mediator_ids: list[str]
     spoiler_ids: list[str]
-    world: SimpleNamespace
-    faction: SimpleNamespace
-    mediator: SimpleNamespace
-    spoiler: SimpleNamespace
+    world: np.ndarray
+    faction: np.ndarray
+    mediator: np.ndarray
+    spoiler: np.ndarray
     item_kind: np.ndarray
     item_due_days: np.ndarray
     item_prisoners: np.ndarray
@@ -97,27 +108,11 @@ class Params:
 
     def slice(self, lo: int, hi: int) -> "Params":
         """Parameters of worlds ``lo .. hi - 1``."""
-        def cut(ns: SimpleNamespace) -> SimpleNamespace:
-            return SimpleNamespace(**{k: v[lo:hi] for k, v in vars(ns).items()})
         return dataclasses.replace(
-            self, worlds=hi - lo, world=cut(self.world), faction=cut(self.faction),
-            mediator=cut(self.mediator), spoiler=cut(self.spoiler),
+            self, worlds=hi - lo, world=self.world[lo:hi], faction=self.faction[lo:hi],
+            mediator=self.mediator[lo:hi], spoiler=self.spoiler[lo:hi],
             item_due_days=self.item_due_days[lo:hi], item_prisoners=self.item_prisoners[lo:hi],
             item_at_talks=self.item_at_talks[lo:hi])
-
-    def actor(self, kind: str, index: int, world: int = 0) -> SimpleNamespace:
-        """Scalar view for one actor of one world: world-level values plus the actor's own.
-
-        This is what a Mesa agent reads; it holds the very numbers the kernel broadcasts.
-        """
-        own = {"faction": self.faction, "mediator": self.mediator, "spoiler": self.spoiler}[kind]
-        values = {k: v[world, 0] for k, v in vars(self.world).items()}
-        values.update({k: v[world, index] for k, v in vars(own).items()})
-        return SimpleNamespace(**values)
-
-    def world_view(self, world: int = 0) -> SimpleNamespace:
-        """Scalar view of the world-level values of one world."""
-        return SimpleNamespace(**{k: v[world, 0] for k, v in vars(self.world).items()})
 
 
 def _column_values(df: pd.DataFrame, path: str, f: dataclasses.Field) -> np.ndarray:
@@ -169,11 +164,11 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
             values[path] = col.astype(bool if f.type in ("bool", bool) else float)
 
     def group(prefix: str, cls: type) -> dict[str, np.ndarray]:
-        return {f.name: values[f"{prefix}.{f.name}"][:, None] for f in _scalar_fields(cls)}
+        return {f.name: values[f"{prefix}.{f.name}"].astype(float) for f in _scalar_fields(cls)}
 
     def actors(kind: str, cls: type, ids: list[str]) -> dict[str, np.ndarray]:
-        return {f.name: (np.stack([values[f"{kind}.{i}.{f.name}"] for i in ids], axis=1) if ids
-                         else np.zeros((worlds, 0), dtype=bool if f.type in ("bool", bool) else float))
+        return {f.name: (np.stack([values[f"{kind}.{i}.{f.name}"] for i in ids], axis=1).astype(float)
+                         if ids else np.zeros((worlds, 0)))
                 for f in _scalar_fields(cls)}
 
     world = {}
@@ -181,7 +176,7 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
         world.update(group(prefix, cls))
     world["momentum_decay"] = decay_factor(world["momentum_half_life_days"])
     world["pressure_decay"] = decay_factor(world["pressure_half_life_days"])
-    world["start_phase"] = np.full((worlds, 1), int(s.start_phase))
+    world["start_phase"] = np.full(worlds, float(int(s.start_phase)))
 
     fids = list(s.factions)
     mids = list(s.mediators)
@@ -189,8 +184,6 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
     faction = actors("factions", FactionConfig, fids)
     mediator = actors("mediators", MediatorConfig, mids)
     spoiler = actors("spoilers", SpoilerConfig, sids)
-    if not sids:
-        spoiler = {k: np.zeros((worlds, 0)) for k in spoiler}
 
     # Concession items: prisoner tranches, then one item per district, then the rest.
     o = s.state.offer
@@ -202,18 +195,19 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
     n_tranches = o.release_tranche_count
     tranche = np.arange(n_tranches, dtype=float)
     due = np.empty((worlds, len(kinds)))
-    due[:, :n_tranches] = world["first_release_due_days"] + tranche[None, :] * world["release_interval_days"]
-    due[:, n_tranches:] = world["other_items_due_days"]
+    due[:, :n_tranches] = (world["first_release_due_days"][:, None]
+                           + tranche[None, :] * world["release_interval_days"][:, None])
+    due[:, n_tranches:] = world["other_items_due_days"][:, None]
     prisoners = np.zeros((worlds, len(kinds)))
-    prisoners[:, :n_tranches] = world["prisoner_release_count"] / n_tranches
-    at_talks = np.zeros((worlds, len(kinds)), dtype=bool)
-    at_talks[:, :n_tranches] = world["release_before_ceasefire"]
+    prisoners[:, :n_tranches] = world["prisoner_release_count"][:, None] / n_tranches
+    at_talks = np.zeros((worlds, len(kinds)))
+    at_talks[:, :n_tranches] = world["release_before_ceasefire"][:, None]
 
     # What the offer is worth to each faction, in [0, 1] (assumption: weights in ITEM_VALUE).
     held = faction["prisoners_held_count"]
     held_total = np.maximum(np.sum(held, axis=1, keepdims=True), 1.0)
     # Prisoners are valued with diminishing returns: the first releases are commanders.
-    release_share = np.sqrt(np.minimum(world["prisoner_release_count"] / held_total, 1.0))
+    release_share = np.sqrt(np.minimum(world["prisoner_release_count"][:, None] / held_total, 1.0))
     home = np.array([[fc.home_district in o.withdrawal_districts for fc in s.factions.values()]],
                     dtype=float)
     n_troops = max(len(s.state.troops_districts), 1)
@@ -227,7 +221,6 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
     faction["offer_value"] = value
 
     return Params(worlds=worlds, faction_ids=fids, mediator_ids=mids, spoiler_ids=sids,
-                  world=SimpleNamespace(**world), faction=SimpleNamespace(**faction),
-                  mediator=SimpleNamespace(**mediator), spoiler=SimpleNamespace(**spoiler),
-                  item_kind=item_kind, item_due_days=due, item_prisoners=prisoners,
-                  item_at_talks=at_talks)
+                  world=records(world), faction=records(faction), mediator=records(mediator),
+                  spoiler=records(spoiler), item_kind=item_kind, item_due_days=due,
+                  item_prisoners=prisoners, item_at_talks=at_talks)

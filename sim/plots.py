@@ -112,9 +112,19 @@ def _run_text(n_worlds: int, info: dict[str, Any], with_scenario: bool = True) -
 
 
 def _caption_many(items: dict[str, tuple[pd.DataFrame, dict]], note: str = "") -> str:
+    infos = [info for _, info in items.values()]
     if len(items) == 1:
         (df, info), = items.values()
-        text = _run_text(len(df), info).capitalize()
+        text = _run_text(len(df), info)
+        text = text[0].upper() + text[1:]
+    elif all({k: i.get(k) for k in ("scenario", "seed", "days")}
+             == {k: infos[0].get(k) for k in ("scenario", "seed", "days")} for i in infos):
+        # One run split into groups (sweep points): say the run once, then the group sizes.
+        first = dict(infos[0])
+        total = sum(len(df) for df, _ in items.values())
+        text = _run_text(total, first)
+        text = text[0].upper() + text[1:] + "; worlds per curve: " + ", ".join(
+            f"{label} {len(df):,}" for label, (df, _) in items.items())
     else:
         text = "; ".join(f"{label}: {_run_text(len(df), info, info.get('scenario') not in (None, label))}"
                          for label, (df, info) in items.items())
@@ -231,7 +241,7 @@ def survival(tables: Mapping[str, TableLike] | TableLike, *, confidence: float =
     for m in marks:
         if m <= (max_days or top):
             ax.axvline(m, color="0.5", ls=":", lw=1)
-            ax.text(m, 1.0, f" {m:g} d", color="0.4", fontsize=8, va="top")
+            ax.text(m, 0.01, f" {m:g} days", color="0.4", fontsize=8, va="bottom")
     ax.set_xlabel("days since the first ceasefire began (days)")
     ax.set_ylabel("first ceasefires still in force (share)")
     ax.set_title(title or "How long first ceasefires last (Kaplan-Meier)")
@@ -526,10 +536,14 @@ def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
     info = _info({k: df.attrs.get(k) for k in ("scenario", "seed", "days") if k in df.attrs},
                  scenario, seed, days)
     n_points = df.groupby([c for c in (x, y) if c is not None]).ngroups
-    note = f"{n_points} sweep points"
-    if "point" in df.columns:
-        note = f"{df['point'].nunique()} sweep points"
+    for key in ("point", "job"):
+        if key in df.columns:
+            n_points = df[key].nunique()
+            break
+    note = f"{n_points:,} sweep points"
     xc, xl, xpos = _levels(df[x], max_levels, bins)
+    if y is None and len(xl) < n_points:
+        note += f" pooled into {len(xl)} values of {x}"
 
     if y is None:
         fig = _figure(7.5, 5.0, _caption_many({"": (df, info)}, note + "; " + (

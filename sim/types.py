@@ -61,3 +61,10 @@ class ItemKind(IntEnum):
     amnesty = 2
     compensation = 3
     shariah_governance = 4
+
+
+# Plain-number codes for the compiled rules (world records store phases and causes as floats).
+FIGHTING = float(Phase.FIGHTING)
+TALKS = float(Phase.TALKS)
+CEASEFIRE = float(Phase.CEASEFIRE)
+CAUSE = {c.name: float(c) for c in CollapseCause}

@@ -10,49 +10,45 @@ and their sympathy lies with it"; seed 000: al-Qaeda mediated the 2020 reunifica
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
-from ..rules import clip01, largest, total
+from ..rules import clip01, rule
 
 
-def pressure(present, leverage_share, sympathy_share):
-    """Pressure one mediator puts on the factions, in [0, 1].
+@rule
+def pressure(p):
+    """Pressure one mediator puts on the factions, in [0, 1]: leverage discounted by sympathy,
+    so a fully sympathetic mediator presses not at all."""
+    return p.present * p.leverage_share * (1.0 - p.sympathy_share)
 
-    Leverage discounted by sympathy: a fully sympathetic mediator presses not at all.
+
+@rule
+def mediation(pm):
+    """Combined effect of a world's mediators (``pm``: their parameter records ``[M]``).
+
+    Returns:
+        (guarantee, hosted, custody, broker): summed pressure capped at 1; whether any present
+        mediator hosts talks; whether one takes released prisoners into custody; the strongest
+        leverage among present reunification brokers.
     """
-    return present * leverage_share * (1.0 - sympathy_share)
-
-
-def guarantee(pressures):
-    """Combined pressure of all mediators of a world (sum over the mediator axis, capped at 1)."""
-    return clip01(total(pressures))
-
-
-def hosting(present, hosts_talks):
-    """Whether any present mediator hosts talks (1.0 or 0.0)."""
-    return largest(present * hosts_talks)
-
-
-def custody(present, takes_custody):
-    """Whether released prisoners go into a mediator's custody rather than straight home."""
-    return largest(present * takes_custody)
-
-
-def broker_leverage(present, brokers_reunification, leverage_share):
-    """Strongest leverage among present reunification brokers (0 when there is none)."""
-    return largest(present * brokers_reunification * leverage_share)
+    guarantee, hosted, custody, broker = 0.0, 0.0, 0.0, 0.0
+    for i in range(pm.shape[0]):
+        p = pm[i]
+        guarantee = guarantee + pressure(p)
+        hosted = max(hosted, p.present * p.hosts_talks)
+        custody = max(custody, p.present * p.takes_custody)
+        broker = max(broker, p.present * p.brokers_reunification * p.leverage_share)
+    return clip01(guarantee), hosted, custody, broker
 
 
 class Mediator(mesa.Agent):
     """A mediator of one world; its daily step sets the pressure it puts on the factions."""
 
-    def __init__(self, model: mesa.Model, mediator_id: str, params) -> None:
+    def __init__(self, model: mesa.Model, mediator_id: str, index: int) -> None:
         super().__init__(model)
         self.mediator_id = mediator_id
-        self.p = params
+        self.index = index
         self.pressure = 0.0
 
     def step(self) -> None:
         """Press the factions as far as leverage and sympathy allow."""
-        p = self.p
-        self.pressure = pressure(float(p.present), p.leverage_share, p.sympathy_share)
+        self.pressure = pressure(self.model.params.mediator[0, self.index])

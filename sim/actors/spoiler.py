@@ -11,79 +11,89 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ..rules import clip01, poisson_count, total
-from ..types import Phase
+from ..rules import clip01, poisson_count, rule
+from ..types import CEASEFIRE
+
+DTYPE = np.dtype([
+    ("fighters", "f8"),   # active fighters, count
+    ("recruits", "f8"),   # TTP hardliners recruited so far, count
+])
+"""State variables of one spoiler."""
 
 
-def outbidding_ramp(phase, phase_age_days, scale_days):
+def initial(p: np.ndarray) -> np.ndarray:
+    """Day-0 records of spoilers from their parameter records (any shape)."""
+    s = np.zeros(p.shape, dtype=DTYPE)
+    s["fighters"] = p["fighters_count"]
+    return s
+
+
+@rule
+def outbidding_ramp(phase, phase_age, scale_days):
     """How far outbidding has built up: 0 outside a ceasefire, rising to 1 with ceasefire age."""
-    return (phase == Phase.CEASEFIRE) * clip01(phase_age_days / scale_days)
+    if phase != CEASEFIRE:
+        return 0.0
+    return clip01(phase_age / scale_days)
 
 
-def attack_rate(fighters, rate_per_kfighter, outbidding_share, ramp):
+@rule
+def attack_rate(s, p, q, phase, phase_age):
     """Expected spoiler attacks per day: grows by up to ``outbidding_share`` under a ceasefire."""
-    return rate_per_kfighter * fighters / 1000.0 * (1.0 + outbidding_share * ramp)
+    ramp = outbidding_ramp(phase, phase_age, q.outbidding_scale_days)
+    return q.spoiler_attack_per_kfighter_per_day * s.fighters / 1000.0 * (1.0 + p.outbidding_share * ramp)
 
 
-def blamed_on_ttp(attacks, provocation_share):
-    """Expected attacks the state attributes to the TTP (provocation)."""
-    return attacks * provocation_share
-
-
-def recruit_share(weights):
-    """Share of all defecting hardliners that goes to each spoiler (weights over the spoiler axis)."""
-    return weights / np.maximum(total(weights), 1e-12)
-
-
-def act(s, phase, phase_age_days, p, u_attack):
-    """One spoiler's day: attack, and report attacks blamed on the TTP.
-
-    Args:
-        s: spoiler state with ``fighters`` (count).
-        phase, phase_age_days: the world's negotiation phase and its age in days.
-        p: parameters (``spoiler_attack_per_kfighter_per_day``, ``outbidding_share``, ...).
-        u_attack: uniform draw for the attack count.
+@rule
+def act(s, p, q, phase, phase_age, u_attack):
+    """One spoiler's day: attack, and count the attacks the state blames on the TTP.
 
     Returns:
         (attacks, blamed): today's attacks and the expected number blamed on the TTP.
     """
-    ramp = outbidding_ramp(phase, phase_age_days, p.outbidding_scale_days)
-    rate = attack_rate(s.fighters, p.spoiler_attack_per_kfighter_per_day, p.outbidding_share, ramp)
-    attacks = poisson_count(u_attack, rate)
-    return attacks, blamed_on_ttp(attacks, p.provocation_share)
+    attacks = poisson_count(u_attack, attack_rate(s, p, q, phase, phase_age))
+    return attacks, attacks * p.provocation_share
 
 
-def recruit(s, inflow):
-    """Defecting TTP hardliners join the spoiler (count conservation: they leave a faction)."""
+@rule
+def recruit(s, p, pulled, pull_total):
+    """Take in this spoiler's share of the TTP hardliners who defected today (shares by
+    ``recruitment_share``; the count leaves a faction and joins here, so fighters are conserved)."""
+    inflow = pulled * p.recruitment_share / pull_total if pull_total > 0.0 else 0.0
     s.fighters = s.fighters + inflow
     s.recruits = s.recruits + inflow
 
 
+@rule
+def pull_total(ps):
+    """Sum of the recruitment pull of a world's spoilers (``ps``: parameter records ``[S]``)."""
+    total = 0.0
+    for i in range(ps.shape[0]):
+        total = total + ps[i].recruitment_share
+    return total
+
+
 class Spoiler(mesa.Agent):
-    """A spoiler group of one world.
+    """A spoiler group of one world; its variables read as attributes (``spoiler.fighters``)."""
 
-    Attributes:
-        fighters: active fighters, count.
-        recruits: TTP hardliners recruited so far, count.
-        attacks: attacks today, count.
-        blamed: attacks today the state blames on the TTP (expected), count.
-    """
-
-    def __init__(self, model: mesa.Model, spoiler_id: str, params) -> None:
+    def __init__(self, model: mesa.Model, spoiler_id: str, index: int) -> None:
         super().__init__(model)
         self.spoiler_id = spoiler_id
-        self.p = params
-        self.fighters = np.float64(params.fighters_count)
-        self.recruits = np.float64(0.0)
-        self.attacks = np.float64(0.0)
-        self.blamed = np.float64(0.0)
+        self.index = index
+        self.attacks = 0.0
+        self.blamed = 0.0
+
+    def __getattr__(self, name: str):
+        if name in DTYPE.names:
+            return self.model.spo[name][0, self.index]
+        raise AttributeError(name)
 
     def step(self) -> None:
         """Attack, outbidding the TTP the longer its ceasefire lasts."""
-        m = self.model
-        self.attacks, self.blamed = act(self, m.phase, m.phase_age, self.p,
-                                        m.draws.spoiler[0, self.index])
+        m, i = self.model, self.index
+        self.attacks, self.blamed = act(m.spo[0, i], m.params.spoiler[0, i], m.params.world[0],
+                                        m.context.phase, m.context.phase_age, m.u_spoiler[i])
 
-    def recruit(self, inflow) -> None:
+    def recruit(self, pulled: float) -> None:
         """Take in defecting hardliners."""
-        recruit(self, inflow)
+        m, i = self.model, self.index
+        recruit(m.spo[0, i], m.params.spoiler[0, i], pulled, pull_total(m.params.spoiler[0]))
