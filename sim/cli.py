@@ -55,8 +55,8 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from .schema import CeasefireConfig, FactionConfig, MediatorConfig, Scenario, ScenarioError, SpoilerConfig
-from .schema import check_value
+from .schema import (FactionConfig, MediatorConfig, Scenario, ScenarioError, SpoilerConfig,
+                     check_value)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,7 @@ PROGRESS = ("auto", True, False)
 PROGRESS_AUTO_WORLD_DAYS = 2_000_000
 RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "progress", "plots", "scenario_file")
 ACTOR_TYPES = {"factions": FactionConfig, "mediators": MediatorConfig, "spoilers": SpoilerConfig}
-SCENARIO_FILE_OUTPUTS = ("worlds.parquet", "summary.json", "timeseries.parquet", "scenario.yaml",
-                         "manifest.json")
+
 
 class SweepJobError(CompactHydraException, ScenarioError):
     """A sweep job stopped on a user mistake; Hydra prints it without a traceback."""
@@ -181,8 +180,7 @@ def check_run_setting(key: str, value: Any) -> Any:
 
 def check_run_settings(cfg: Mapping[str, Any] | DictConfig) -> dict[str, Any]:
     """Check every run setting of a composed config; returns the normalised values."""
-    return {k: check_run_setting(k, cfg.get(k, None) if k == "scenario_file" else cfg.get(k))
-            for k in RUN_KEYS}
+    return {k: check_run_setting(k, cfg.get(k, None)) for k in RUN_KEYS}
 
 
 def _nested_dataclass(f: dataclasses.Field) -> type | None:

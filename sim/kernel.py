@@ -186,23 +186,31 @@ def world_day(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, p
 
 @njit(cache=True, nogil=True)
 def step_worlds(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, ps, due_days,
-                prisoners, at_talks, u, series, record):
-    """Advance every world of a batch one day."""
+                prisoners, at_talks, ubuf, t, offset, series, record):
+    """Advance every world of a batch one day. World ``w`` reads its uniforms from the random
+    streams' buffer ``ubuf[group, t, row]`` (see :meth:`sim.rng.WorldStreams.next_block_day`)."""
+    group = ubuf.shape[2]
     for w in range(ws.shape[0]):
+        k = offset + w
         world_day(day, ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w], pw[w], pf[w],
-                  pm[w], ps[w], due_days[w], prisoners[w], at_talks[w], u[w], series[w], record)
+                  pm[w], ps[w], due_days[w], prisoners[w], at_talks[w], ubuf[k // group, t, k % group],
+                  series[w], record)
 
 
-def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None = None) -> None:
-    """Advance every world one day with the day's uniforms ``u`` ``[W, slots]``.
+def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None = None,
+         t: int = 0, offset: int = 0) -> None:
+    """Advance every world one day with the day's uniforms ``u`` ``[W, slots]`` (or a random
+    streams' buffer with its day ``t`` and the batch's ``offset`` in it).
 
     ``series`` ``[W, len(SERIES)]``, when given, receives the day's recorded series.
     """
+    if u.ndim == 2:
+        u = u[None, None]
     record = series is not None
     out = series if record else np.empty((len(x.ws), len(outcomes.SERIES)))
     step_worlds(float(day), x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, p.world,
                 p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners, p.item_at_talks,
-                u, out, record)
+                u, t, offset, out, record)
 
 
 def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none", on_day=None):
@@ -216,7 +224,8 @@ def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none",
                            slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind)))
     recorded = np.empty((days, p.worlds, len(outcomes.SERIES))) if record != "none" else None
     for day in range(days):
-        step(x, p, streams.next_day(), day, None if recorded is None else recorded[day])
+        buf, t = streams.next_block_day()
+        step(x, p, buf, day, None if recorded is None else recorded[day], t, streams.offset)
         if on_day is not None:
             on_day(day)
     index = np.arange(start, start + p.worlds)

@@ -42,13 +42,19 @@ class WorldStreams:
         self._day_buf = np.empty((len(self.gens) * GROUP, slots))
         self._next = block_days
 
-    def next_day(self) -> np.ndarray:
-        """Uniforms in [0, 1) for the next day, shaped ``[worlds, slots]``."""
+    def next_block_day(self) -> tuple[np.ndarray, int]:
+        """The next day's uniforms without copying: ``(buffer, t)`` where world ``i`` of this
+        stream reads ``buffer[(offset + i) // GROUP, t, (offset + i) % GROUP]``."""
         if self._next == self.block_days:
             for gi, gen in enumerate(self.gens):
                 gen.random(out=self._buf[gi])
             self._next = 0
-        day = self._buf[:, self._next]
+        t = self._next
         self._next += 1
-        self._day_buf.reshape(len(self.gens), GROUP, self.slots)[...] = day
+        return self._buf, t
+
+    def next_day(self) -> np.ndarray:
+        """Uniforms in [0, 1) for the next day, shaped ``[worlds, slots]``."""
+        buf, t = self.next_block_day()
+        self._day_buf.reshape(len(self.gens), GROUP, self.slots)[...] = buf[:, t]
         return self._day_buf[self.offset:self.offset + self.count]
