@@ -55,6 +55,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from .scenario import behaviour_defaults
 from .schema import (FactionConfig, MediatorConfig, Scenario, ScenarioError, SpoilerConfig,
                      check_value)
 
@@ -100,7 +101,10 @@ def _scenario_label(*, _root_: Any = None) -> str:
 
 def register_configs() -> None:
     """Register the typed scenario schema and the ``scenario_label`` resolver (idempotent)."""
-    ConfigStore.instance().store(group="scenario_schema", name="default", node=Scenario,
+    # The schema's defaults with the shipped behavioural parameter set on top, so that a
+    # composed scenario starts from conf/behaviour.yaml like sim.load_scenario does.
+    node = OmegaConf.merge(OmegaConf.structured(Scenario), behaviour_defaults())
+    ConfigStore.instance().store(group="scenario_schema", name="default", node=node,
                                  package="scenario")
     if not OmegaConf.has_resolver("scenario_label"):
         OmegaConf.register_new_resolver("scenario_label", _scenario_label, use_cache=False)

@@ -17,6 +17,18 @@ from omegaconf.errors import OmegaConfBaseException
 from .schema import Scenario, ScenarioError
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+BEHAVIOUR_FILE = Path(__file__).resolve().parent.parent / "conf" / "behaviour.yaml"
+"""The shared behavioural parameter set every scenario starts from (values not in it keep the
+schema's defaults); a scenario's own ``behaviour:`` block overrides it."""
+
+
+def behaviour_defaults() -> DictConfig:
+    """The shipped behavioural parameter set, as a ``{behaviour: {...}}`` node (may be empty)."""
+    if not BEHAVIOUR_FILE.is_file():
+        return OmegaConf.create({})
+    node = OmegaConf.load(BEHAVIOUR_FILE)
+    values = node.get("behaviour", node) if isinstance(node, DictConfig) else {}
+    return OmegaConf.create({"behaviour": OmegaConf.to_container(values)})
 
 
 def scenario_names() -> list[str]:
@@ -59,7 +71,7 @@ def from_config(cfg: Mapping[str, Any] | DictConfig, origin: str = "scenario") -
     try:
         if not isinstance(cfg, DictConfig):
             cfg = OmegaConf.create(dict(cfg))
-        merged = OmegaConf.merge(schema, cfg)
+        merged = OmegaConf.merge(schema, behaviour_defaults(), cfg)
         obj = OmegaConf.to_object(merged)
     except ScenarioError as e:
         raise ScenarioError(f"{origin}: {e}") from None
