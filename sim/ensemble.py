@@ -78,6 +78,8 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         ScenarioError: for a bad scenario, parameter table or run setting.
     """
     _check_run_args(worlds, days, seed, record, chunk_worlds)
+    if isinstance(first_world, bool) or not isinstance(first_world, (int, np.integer)) or first_world < 0:
+        raise ScenarioError(f"first_world = {first_world!r} is not allowed: expected a whole number of at least 0")
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ScenarioError(f"workers = {workers!r} is not allowed: expected a whole number of at least 1")
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -94,7 +96,7 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         if workers == 1 or len(jobs) == 1:
             done = map(_run_job, jobs)
         else:
-            pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("fork"))
+            pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn"))
             done = pool.map(_run_job, jobs)
         for (lo, hi), (table, series) in zip(bounds, done):
             tables.append(table)
@@ -108,6 +110,11 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         if workers > 1 and len(jobs) > 1:
             pool.shutdown(cancel_futures=True)
     worlds_df = pd.concat(tables, ignore_index=True)
-    ts = pd.concat(series_parts, ignore_index=True) if series_parts else None
+    ts = None
+    if series_parts:
+        # Rows by world, then time, whatever the chunking.
+        ts = pd.concat(series_parts, ignore_index=True)
+        ts = ts.sort_values(["world", "day" if record == "daily" else "month"], kind="stable",
+                            ignore_index=True)
     return Results(worlds=worlds_df, timeseries=ts, scenario=s.name, seed=int(seed), days=int(days),
                    params=params)

@@ -145,14 +145,15 @@ def world_day(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, p
         a, b = spoiler_rules.act(spo[i], ps[i], pw, phase, age, u[base_s + i])
         spoiler_attacks = spoiler_attacks + a
         blamed = blamed + b
-    # Factions live their day.
+    # Factions live their day; hardliners can only defect to a spoiler that recruits.
+    pull = spoiler_rules.pull_total(ps)
     coercion = ws.coercion
     ttp, ttp_bound, lost, splits, reunified, defected, freed = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     broke = False
     for f in range(nf):
         bound = faction_rules.bound_by_ceasefire(fac[f], phase)
         a, brk, sp, re, de, lo = faction_rules.act(
-            fac[f], pf[f], pw, phase, age, coercion, guarantee, broker, custody, ns > 0,
+            fac[f], pf[f], pw, phase, age, coercion, guarantee, broker, custody, pull > 0.0,
             released[f], delivered_n, overdue_n,
             u[base_f + f], u[base_f + nf + f], u[base_f + 2 * nf + f], u[base_f + 3 * nf + f])
         ttp = ttp + a
@@ -165,7 +166,6 @@ def world_day(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, p
         lost = lost + lo
         freed = freed + released[f]
     # Spoilers take in the hardliners who left.
-    pull = spoiler_rules.pull_total(ps)
     for i in range(ns):
         spoiler_rules.recruit(spo[i], ps[i], lost, pull)
     # Evening: the state weighs the day, then the table moves.

@@ -90,7 +90,7 @@ class NegotiationModel(mesa.Model):
         guarantee, hosted, custody, broker = mediator_rules.mediation(p.mediator[0])
         self.context = SimpleNamespace(phase=phase, phase_age=age, coercion=ws["coercion"],
                                        guarantee=guarantee, broker=broker, custody=custody,
-                                       spoilers_present=len(self.spoilers) > 0,
+                                       spoilers_present=spoiler_rules.pull_total(p.spoiler[0]) > 0.0,
                                        delivered=self.delivered_today, overdue=self.overdue_today)
         spoiler_attacks, blamed = 0.0, 0.0
         for s in self.spoilers:

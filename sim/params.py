@@ -128,6 +128,24 @@ def _column_values(df: pd.DataFrame, path: str, f: dataclasses.Field) -> np.ndar
     return col
 
 
+def _check_cross_fields(s: Scenario, values: dict[str, np.ndarray], worlds: int) -> None:
+    """The scenario's cross-field rules, per world (see :func:`sim.schema.validate`)."""
+    held = sum(values[f"factions.{i}.prisoners_held_count"] for i in s.factions)
+    release = values["state.offer.prisoner_release_count"]
+    bad = np.flatnonzero(release > held)
+    if bad.size:
+        w = int(bad[0])
+        raise ScenarioError(f"params row {w}: state.offer.prisoner_release_count = {release[w]:g} is "
+                            f"not allowed: that world's factions have only {held[w]:g} prisoners held")
+    inside = np.zeros(worlds, dtype=bool)
+    for i in s.factions:
+        inside |= values[f"factions.{i}.in_umbrella"].astype(bool)
+    if not inside.all():
+        w = int(np.flatnonzero(~inside)[0])
+        raise ScenarioError(f"params row {w}: no faction has in_umbrella = true, which is not "
+                            "allowed: at least one faction must start inside the umbrella")
+
+
 def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None) -> Params:
     """Per-world parameter arrays for ``worlds`` worlds of scenario ``s``.
 
@@ -162,6 +180,8 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
             f = paths[path][0]
             col = _column_values(overrides, path, f)
             values[path] = col.astype(bool if f.type in ("bool", bool) else float)
+
+    _check_cross_fields(s, values, worlds)
 
     def group(prefix: str, cls: type) -> dict[str, np.ndarray]:
         return {f.name: values[f"{prefix}.{f.name}"].astype(float) for f in _scalar_fields(cls)}

@@ -236,6 +236,8 @@ def survival(tables: Mapping[str, TableLike] | TableLike, *, confidence: float =
             ax.fill_between(est["days"], est["lo"], est["hi"], step="post", color=c, alpha=0.18,
                             lw=0)
         top = max(top, float(est["days"].max()))
+    if top == 0 and all(survival_estimate(df, days=[0]).empty for df, _ in items.values()):
+        _no_data(ax, "no world reached a ceasefire")
     ax.set_xlim(0, max_days if max_days is not None else max(top, 1.0))
     ax.set_ylim(0, 1.02)
     for m in marks:
@@ -348,7 +350,7 @@ def monthly_series(timeseries: pd.DataFrame) -> pd.DataFrame:
 
 
 def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_attacks", "spoiler_attacks"),
-              *, min_days: int = 7, title: str | None = None, scenario: str | None = None,
+              *, min_days: int = 14, title: str | None = None, scenario: str | None = None,
               seed: int | None = None, days: int | None = None) -> Figure:
     """Monthly attacks across worlds: median, 50% and 90% bands, one panel per series.
 
@@ -375,7 +377,9 @@ def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_
     ts = monthly_series(timeseries)
     if "days" not in ts.columns:
         ts = ts.assign(days=pd.to_datetime(ts["month"]).dt.days_in_month)
-    ts = ts[ts["days"] >= min_days]
+    if ts.empty:
+        raise ValueError("the series table is empty")
+    ts = ts[ts["days"] >= min(min_days, int(ts["days"].max()))]  # a very short run keeps its month
     n_worlds = int(timeseries["world"].nunique())
     fig = _figure(9.0, 2.6 * len(series) + 2.2, _caption_many(
         {"": (pd.DataFrame(index=range(n_worlds)), info)},
@@ -410,8 +414,9 @@ def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_
         ax.set_ylim(0, 1.25 * top if np.isfinite(top) and top > 0 else 1.0)  # room for the legend
         ax.grid(alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
-        handles.append(Patch(color="#a1d99b", alpha=0.6))
-        labels.append("most worlds in a ceasefire")
+        if most.any():
+            handles.append(Patch(color="#a1d99b", alpha=0.6))
+            labels.append("most worlds in a ceasefire")
         ax.legend(handles, labels, fontsize=7, loc="upper left", ncols=4)
     axc = axes[-1]
     shade(axc)
@@ -590,7 +595,7 @@ def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
     fig = _figure(max(6.5, 0.7 * kx + 4), max(5.0, 0.45 * ky + 3), _caption_many(
         {"": (df, info)}, note + "; each cell: " + (
             "share over its worlds" if spec is not None and spec.is_share else "mean over its worlds")
-        + ". Blank: no value."))
+        + ("." if np.isfinite(grid).all() else ". Blank: no value.")))
     ax = fig.add_subplot()
     vmin, vmax = (0.0, 1.0) if spec is not None and spec.is_share else (None, None)
     mesh = ax.pcolormesh(np.arange(kx + 1), np.arange(ky + 1), np.ma.masked_invalid(grid),
@@ -628,7 +633,8 @@ def save_standard_figures(run_dir: str | Path, results: Results, dpi: int = 120)
     """Write the standard figures of a run as PNG into ``run_dir``.
 
     ``survival.png``, ``distributions.png``, ``collapse_causes.png``, and ``fan_chart.png`` when
-    the run recorded a monthly (or daily) series. Returns the paths written.
+    the run recorded a monthly (or daily) series. Returns the paths written. A figure that fails
+    to draw is skipped with a ``RuntimeWarning`` (the run's tables are already safe).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -643,8 +649,14 @@ def save_standard_figures(run_dir: str | Path, results: Results, dpi: int = 120)
         figures.append(("fan_chart.png", lambda: fan_chart(results)))
     paths = []
     for name, make in figures:
-        fig = make()
-        path = run_dir / name
-        fig.savefig(path, dpi=dpi)
+        # A figure that cannot be drawn must not lose the run: warn, and draw the others.
+        try:
+            fig = make()
+            path = run_dir / name
+            fig.savefig(path, dpi=dpi)
+        except Exception as e:  # noqa: BLE001
+            warnings.warn(f"figure {name} was not drawn: {type(e).__name__}: {e}", RuntimeWarning,
+                          stacklevel=2)
+            continue
         paths.append(path)
     return paths

@@ -107,12 +107,14 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         try:
             base = OmegaConf.load(path)
         except Exception as e:  # YAML syntax error
-            raise ScenarioError(f"{origin}: not valid YAML: {str(e).splitlines()[0]}") from None
+            detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+            raise ScenarioError(f"{origin}: not valid YAML: {detail}") from None
         if not isinstance(base, DictConfig):
             raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level")
     for key, value in (overrides or {}).items():
         _check_override_path(key, base)
-        OmegaConf.update(base, key, value, merge=True, force_add=True)
+        # A mapping replaces the node (``{"spoilers": {}}`` drops every spoiler).
+        OmegaConf.update(base, key, value, merge=not isinstance(value, Mapping), force_add=True)
     return from_config(base, origin)
 
 

@@ -357,8 +357,12 @@ def validate(s: Scenario) -> None:
             raise ScenarioError(
                 f"state.offer.withdrawal_districts contains {d!r}, which is not allowed: each "
                 f"district must be one of state.troops_districts {sorted(troops)}")
-    if len(set(s.state.offer.withdrawal_districts)) != len(s.state.offer.withdrawal_districts):
-        raise ScenarioError("state.offer.withdrawal_districts lists a district twice")
+    seen: set[str] = set()
+    for d in s.state.offer.withdrawal_districts:
+        if d in seen:
+            raise ScenarioError(f"state.offer.withdrawal_districts lists {d!r} twice, which is not "
+                                "allowed: each district at most once")
+        seen.add(d)
     held = sum(fc.prisoners_held_count for fc in s.factions.values())
     if s.state.offer.prisoner_release_count > held:
         raise ScenarioError(

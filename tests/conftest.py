@@ -1,0 +1,60 @@
+"""Shared fixtures of the test suite: the small synthetic scenario and helpers to vary it."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # so that `pytest` works without an editable install
+    sys.path.insert(0, str(ROOT))
+
+import sim  # noqa: E402
+
+MINI = Path(__file__).resolve().parent / "data" / "mini.yaml"
+
+
+@pytest.fixture(scope="session")
+def mini_path() -> Path:
+    """Path of the small synthetic test scenario (three factions, two mediators, two spoilers)."""
+    assert MINI.is_file(), f"missing test scenario {MINI}"
+    return MINI
+
+
+@pytest.fixture(scope="session")
+def mini_raw(mini_path) -> dict[str, Any]:
+    """The test scenario as plain YAML data (a fresh deep copy is made by ``write_scenario``)."""
+    with open(mini_path) as fh:
+        return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="session")
+def mini(mini_path) -> sim.Scenario:
+    """The test scenario, loaded and validated."""
+    return sim.load_scenario(mini_path)
+
+
+@pytest.fixture
+def write_scenario(tmp_path, mini_raw) -> Callable[..., Path]:
+    """Write a variant of mini.yaml to ``tmp_path``.
+
+    ``write_scenario(name, mutate)`` deep-copies the raw mini data, applies ``mutate(data)`` and
+    writes it as YAML; ``write_scenario(name, text="...")`` writes the text verbatim.
+    """
+    def write(name: str, mutate: Callable[[dict], Any] | None = None, text: str | None = None) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        if text is not None:
+            path.write_text(text)
+        else:
+            data = copy.deepcopy(mini_raw)
+            if mutate is not None:
+                mutate(data)
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+    return write
+
