@@ -1,14 +1,25 @@
 """Running an ensemble: ``run(scenario, worlds, days, seed, params, record) -> Results``.
 
-Worlds are stepped in chunks so that arrays stay cache-sized; chunks start on multiples of the
+Worlds are stepped in chunks so that arrays stay cache-sized; chunks end on multiples of the
 random-stream group size and every world draws from its own stream, so results do not depend on
-the chunk size.
+the chunk size or on how many processes share the chunks.
+
+Each chunk builds its own parameter arrays (:func:`chunk_params`) from the scenario and its rows
+of the per-world parameter table, so a run of a million worlds never holds the expanded
+parameters of more than the chunks in flight. With ``workers > 1`` the chunks run in a pool of
+``spawn`` processes (each re-imports :mod:`sim`; the compiled rules load from numba's on-disk
+cache) and are put back in world order, so the results are identical to ``workers=1``.
+
+:func:`iter_chunks` and :func:`assemble` are the two halves of :func:`run`; :mod:`sim.runner`
+uses them to checkpoint a long run chunk by chunk.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +27,29 @@ import pandas as pd
 
 from .kernel import run_chunk
 from .outcomes import Results, series_table
-from .params import build_params
+from .params import Params, build_params
 from .rng import GROUP
 from .scenario import load_scenario
 from .schema import Scenario, ScenarioError
 
 RECORD = ("none", "monthly", "daily")
 DEFAULT_CHUNK_WORLDS = 4096
+#: chunks per worker that :func:`plan_chunks` aims for, so that the processes finish together
+CHUNKS_PER_WORKER = 4
+
+#: one chunk's results: (outcome table, series table or None, ceasefire table or None)
+ChunkResult = tuple[pd.DataFrame, "pd.DataFrame | None", "pd.DataFrame | None"]
+
+
+def _whole(name: str, value, lo: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at least {lo}")
 
 
 def _check_run_args(worlds, days, seed, record, chunk_worlds) -> None:
     for name, value, lo in (("worlds", worlds, 1), ("days", days, 1), ("chunk_worlds", chunk_worlds, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-            raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at least {lo}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ScenarioError(f"seed = {seed!r} is not allowed: expected a whole number of at least 0")
+        _whole(name, value, lo)
+    _whole("seed", seed, 0)
     if record not in RECORD:
         raise ScenarioError(f"record = {record!r} is not allowed: expected one of {list(RECORD)}")
 
@@ -47,9 +66,128 @@ def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple
     return out
 
 
-def _run_job(job):
-    p, seed, start, days, record = job
-    return run_chunk(p, seed, start, days, record)
+def plan_chunks(worlds: int, first_world: int, chunk_worlds: int, workers: int = 1
+                ) -> list[tuple[int, int]]:
+    """Chunks of a run: at most ``chunk_worlds`` worlds each and, with several workers, small
+    enough that every worker gets about :data:`CHUNKS_PER_WORKER` of them (load balance).
+    The results do not depend on the plan."""
+    size = chunk_worlds
+    if workers > 1:
+        want = -(-worlds // (CHUNKS_PER_WORKER * workers))
+        size = min(size, max(GROUP, -(-want // GROUP) * GROUP))
+    return chunk_bounds(worlds, first_world, size)
+
+
+_ROW = re.compile(r"\brow (\d+)")
+
+
+def chunk_params(s: Scenario, count: int, part: pd.DataFrame | None, lo: int = 0) -> Params:
+    """Parameter arrays of one chunk of ``count`` worlds whose rows of the run's parameter table
+    are ``part`` (None: the scenario's values); ``lo`` is the chunk's first row in that table,
+    so that a message about a bad value names the row of the whole table."""
+    if part is not None:
+        part = part.reset_index(drop=True)
+    try:
+        return build_params(s, count, part)
+    except ScenarioError as e:
+        if not lo:
+            raise
+        msg = _ROW.sub(lambda m: f"row {int(m.group(1)) + lo}", str(e))
+        raise ScenarioError(msg) from None
+
+
+def check_params(s: Scenario, worlds: int, params: pd.DataFrame | None,
+                 spans: Sequence[tuple[int, int]]) -> None:
+    """Validate a per-world parameter table chunk by chunk before anything runs (the arrays
+    are built and dropped; each chunk builds them again when it runs)."""
+    if params is None or not len(params.columns):
+        return
+    if len(params) != worlds:
+        raise ScenarioError(f"params has {len(params)} rows, which is not allowed: expected "
+                            f"one row per world ({worlds})")
+    for lo, hi in spans:
+        chunk_params(s, hi - lo, params.iloc[lo:hi], lo)
+
+
+def _run_job(job) -> ChunkResult:
+    """Run one chunk (in this process or a worker): build its parameters, step its worlds and
+    turn its series into a table, so that only tables travel back."""
+    s, part, lo, hi, seed, start, days, record = job
+    p = chunk_params(s, hi - lo, part, lo)
+    out = run_chunk(p, seed, start, days, record)
+    table, series = out[0], out[1]
+    ceasefires = out[2] if len(out) > 2 else None
+    series_df = None
+    if series is not None:
+        series_df = series_table(series, table["world"].to_numpy(), s.start, record)
+    return table, series_df, ceasefires
+
+
+def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: int,
+                record: str = "none", params: pd.DataFrame | None = None, first_world: int = 0,
+                workers: int = 1) -> Iterator[tuple[int, int, ChunkResult]]:
+    """Run chunks ``(lo, hi)`` of a run and yield ``(lo, hi, result)`` as each finishes.
+
+    With ``workers > 1`` the chunks run in a pool of spawned processes, at most two per worker
+    in flight (bounded memory), and come back in the order they finish; put them back in world
+    order with :func:`assemble`.
+    """
+    spans = list(spans)
+    part = (lambda lo, hi: None) if params is None or not len(params.columns) else \
+        (lambda lo, hi: params.iloc[lo:hi])
+    jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record))
+            for lo, hi in spans)
+    if workers == 1 or len(spans) <= 1:
+        for lo, hi, job in jobs:
+            yield lo, hi, _run_job(job)
+        return
+    pool = ProcessPoolExecutor(min(workers, len(spans)), mp_context=mp.get_context("spawn"))
+    try:
+        pending: dict = {}
+
+        def fill() -> None:
+            while len(pending) < 2 * workers:
+                nxt = next(jobs, None)
+                if nxt is None:
+                    return
+                lo, hi, job = nxt
+                pending[pool.submit(_run_job, job)] = (lo, hi)
+
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in sorted(done, key=lambda f: pending[f][0]):
+                lo, hi = pending.pop(f)
+                yield lo, hi, f.result()
+            fill()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def assemble(s: Scenario, parts: Sequence[ChunkResult], seed: int, days: int, record: str,
+             params: pd.DataFrame | None = None) -> Results:
+    """Results of a run from its chunks' results, given in world order."""
+    worlds_df = pd.concat([p[0] for p in parts], ignore_index=True)
+    ts = None
+    series_parts = [p[1] for p in parts if p[1] is not None]
+    if series_parts:
+        # Rows by world, then time, whatever the chunking.
+        ts = pd.concat(series_parts, ignore_index=True)
+        ts = ts.sort_values(["world", "day" if record == "daily" else "month"], kind="stable",
+                            ignore_index=True)
+    cf_parts = [p[2] for p in parts if p[2] is not None]
+    extra = {"ceasefires": pd.concat(cf_parts, ignore_index=True)} if cf_parts else {}
+    return Results(worlds=worlds_df, timeseries=ts, scenario=s.name, seed=int(seed), days=int(days),
+                   params=params, **extra)
+
+
+def prepare(scenario: str | Path | Scenario, worlds: int, days: int, seed: int, record: str,
+            chunk_worlds: int, first_world: int, workers: int) -> Scenario:
+    """Check the run settings and load the scenario (shared by :func:`run` and :mod:`sim.runner`)."""
+    _check_run_args(worlds, days, seed, record, chunk_worlds)
+    _whole("first_world", first_world, 0)
+    _whole("workers", workers, 1)
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
 def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, seed: int = 0,
@@ -68,7 +206,7 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         record: ``"none"``, ``"monthly"`` or ``"daily"`` series in ``Results.timeseries``.
         chunk_worlds: worlds stepped together (memory and speed only; results are identical).
         first_world: index of the first world (to split a run across processes).
-        progress: show a progress bar.
+        progress: show a progress bar (worlds done, worlds per second, time left).
         workers: processes to spread the chunks over (results are identical for any number).
 
     Returns:
@@ -77,44 +215,21 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
     Raises:
         ScenarioError: for a bad scenario, parameter table or run setting.
     """
-    _check_run_args(worlds, days, seed, record, chunk_worlds)
-    if isinstance(first_world, bool) or not isinstance(first_world, (int, np.integer)) or first_world < 0:
-        raise ScenarioError(f"first_world = {first_world!r} is not allowed: expected a whole number of at least 0")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ScenarioError(f"workers = {workers!r} is not allowed: expected a whole number of at least 1")
-    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    p = build_params(s, worlds, params)
-    bounds = chunk_bounds(worlds, first_world, chunk_worlds)
-    jobs = [(p.slice(lo, hi), seed, first_world + lo, days, record) for lo, hi in bounds]
+    s = prepare(scenario, worlds, days, seed, record, chunk_worlds, first_world, workers)
+    bounds = plan_chunks(worlds, first_world, chunk_worlds, workers)
+    check_params(s, worlds, params, bounds)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=worlds, unit="world", unit_scale=True, desc=s.name or "run")
-    tables, series_parts = [], []
+    parts: dict[int, ChunkResult] = {}
     try:
-        if workers == 1 or len(jobs) == 1:
-            done = map(_run_job, jobs)
-        else:
-            pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn"))
-            done = pool.map(_run_job, jobs)
-        for (lo, hi), (table, series) in zip(bounds, done):
-            tables.append(table)
-            if series is not None:
-                series_parts.append(series_table(series, table["world"].to_numpy(), s.start, record))
+        for lo, hi, res in iter_chunks(s, bounds, seed, days, record, params, first_world, workers):
+            parts[lo] = res
             if bar is not None:
                 bar.update(hi - lo)
     finally:
         if bar is not None:
             bar.close()
-        if workers > 1 and len(jobs) > 1:
-            pool.shutdown(cancel_futures=True)
-    worlds_df = pd.concat(tables, ignore_index=True)
-    ts = None
-    if series_parts:
-        # Rows by world, then time, whatever the chunking.
-        ts = pd.concat(series_parts, ignore_index=True)
-        ts = ts.sort_values(["world", "day" if record == "daily" else "month"], kind="stable",
-                            ignore_index=True)
-    return Results(worlds=worlds_df, timeseries=ts, scenario=s.name, seed=int(seed), days=int(days),
-                   params=params)
+    return assemble(s, [parts[lo] for lo, _ in bounds], seed, days, record, params)

@@ -68,6 +68,7 @@ class World:
         promise_day: day each concession item was promised, -1 if not ``[W, I]``.
         delivered: whether each item has been delivered ``[W, I]``.
         released: prisoners released to each faction today (scratch) ``[W, F]``.
+        cf_log: start day, end day and cause of each ceasefire ``[W, MAX_CEASEFIRES, 3]``.
     """
 
     ws: np.ndarray
@@ -76,6 +77,7 @@ class World:
     promise_day: np.ndarray
     delivered: np.ndarray
     released: np.ndarray
+    cf_log: np.ndarray
 
     @property
     def w(self) -> Fields:
@@ -105,7 +107,7 @@ def initial_world(p: Params, worlds: int) -> World:
     outcomes.start_in_phase(ws)
     w = World(ws=ws, fac=fac, spo=spoiler_rules.initial(p.spoiler),
               promise_day=np.full((worlds, n_items), -1.0), delivered=np.zeros((worlds, n_items), bool),
-              released=np.zeros(fac.shape))
+              released=np.zeros(fac.shape), cf_log=outcomes.new_ceasefire_log(ws))
     promise_at_start(w, p)
     return w
 
@@ -115,9 +117,11 @@ def promise_at_start(x: World, p: Params) -> None:
     items; one opening in a ceasefire has promised everything."""
     for i in range(len(x.ws)):
         phase = x.ws["phase"][i]
-        x.ws["prisoners_promised"][i] += state_rules.promise(
-            0.0, x.promise_day[i], x.delivered[i], p.item_at_talks[i], p.item_prisoners[i],
-            phase != negotiation.FIGHTING, phase == negotiation.CEASEFIRE)
+        prisoners, items = state_rules.promise(
+            0.0, x.promise_day[i], x.delivered[i], p.item_at_talks[i], p.item_active[i],
+            p.item_prisoners[i], phase != negotiation.FIGHTING, phase == negotiation.CEASEFIRE)
+        x.ws["prisoners_promised"][i] += prisoners
+        x.ws["items_promised"][i] += items
 
 
 def init(p: Params) -> World:
@@ -126,8 +130,8 @@ def init(p: Params) -> World:
 
 
 @rule
-def world_day(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, ps, due_days,
-              prisoners, at_talks, u, series_out, record):
+def world_day(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps, due_days,
+              prisoners, at_talks, active, u, series_out, record):
     """One world's day, in the model's schedule: deliveries, mediators, spoilers, factions,
     recruitment, the state's evening, the table, the record."""
     nf, ns, ni = fac.shape[0], spo.shape[0], promise_day.shape[0]
@@ -173,28 +177,28 @@ def world_day(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, p
     state_rules.feel_pressure(ws, hurt, pw)
     state_rules.adjust_coercion(ws, phase, pw)
     state_rules.judge_ceasefire(ws, phase, ttp_bound, blamed, pw)
-    opened, deal, walked, cause, promised = negotiation.negotiate(
-        ws, fac, promise_day, delivered, at_talks, prisoners, hosted, guarantee, overdue_n, broke,
-        u[0], u[1], u[2], u[3], pw, day)
+    opened, deal, walked, cause, promised, items = negotiation.negotiate(
+        ws, fac, promise_day, delivered, at_talks, active, prisoners, hosted, guarantee, overdue_n,
+        broke, u[0], u[1], u[2], u[3], pw, day)
     for f in range(nf):
         faction_rules.after_table(fac[f], cause != negotiation.NOT_ENDED, opened or walked)
-    outcomes.record_day(ws, day, phase, opened, deal, cause, promised, ttp, spoiler_attacks, hurt,
-                        freed, lost, splits, reunified, defected)
+    outcomes.record_day(ws, cf_log, day, phase, opened, deal, cause, promised, items, delivered_n,
+                        ttp, spoiler_attacks, hurt, freed, lost, splits, reunified, defected)
     if record:
         outcomes.series_values(ws, fac, spo, ttp, spoiler_attacks, hurt, series_out)
 
 
 @njit(cache=True, nogil=True)
-def step_worlds(day, ws, fac, spo, promise_day, delivered, released, pw, pf, pm, ps, due_days,
-                prisoners, at_talks, ubuf, t, offset, series, record):
+def step_worlds(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
+                due_days, prisoners, at_talks, active, ubuf, t, offset, series, record):
     """Advance every world of a batch one day. World ``w`` reads its uniforms from the random
     streams' buffer ``ubuf[group, t, row]`` (see :meth:`sim.rng.WorldStreams.next_block_day`)."""
     group = ubuf.shape[2]
     for w in range(ws.shape[0]):
         k = offset + w
-        world_day(day, ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w], pw[w], pf[w],
-                  pm[w], ps[w], due_days[w], prisoners[w], at_talks[w], ubuf[k // group, t, k % group],
-                  series[w], record)
+        world_day(day, ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w], cf_log[w],
+                  pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w], active[w],
+                  ubuf[k // group, t, k % group], series[w], record)
 
 
 def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None = None,
@@ -208,16 +212,16 @@ def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None
         u = u[None, None]
     record = series is not None
     out = series if record else np.empty((len(x.ws), len(outcomes.SERIES)))
-    step_worlds(float(day), x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, p.world,
-                p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners, p.item_at_talks,
-                u, t, offset, out, record)
+    step_worlds(float(day), x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.cf_log,
+                p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
+                p.item_at_talks, p.item_active, u, t, offset, out, record)
 
 
 def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none", on_day=None):
     """Step worlds ``start .. start + p.worlds - 1`` through ``days`` days.
 
     Returns:
-        (outcome table, recorded series ``{name: [days, worlds]}`` or None).
+        (outcome table, recorded series ``{name: [days, worlds]}`` or None, ceasefire table).
     """
     x = init(p)
     streams = WorldStreams(seed, start, p.worlds,
@@ -233,4 +237,4 @@ def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none",
     series = None
     if recorded is not None:
         series = {name: recorded[:, :, k] for k, name in enumerate(outcomes.SERIES)}
-    return table, series
+    return table, series, outcomes.ceasefire_table(x.ws, x.cf_log, days, index)

@@ -60,6 +60,7 @@ class NegotiationModel(mesa.Model):
         x = initial_world(p, 1)
         self.ws, self.fac, self.spo = x.ws, x.fac, x.spo
         self.promise_day, self.delivered, self.released = x.promise_day, x.delivered, x.released[0]
+        self.cf_log = x.cf_log
         self.state = State(self)
         self.factions = [Faction(self, fid, i) for i, fid in enumerate(p.faction_ids)]
         self.mediators = [Mediator(self, mid, i) for i, mid in enumerate(p.mediator_ids)]
@@ -115,14 +116,15 @@ class NegotiationModel(mesa.Model):
         self.totals = SimpleNamespace(casualties=hurt, ttp_attacks_bound=t.bound, blamed=blamed)
         self.state.step()
         u = self.u_world
-        opened, deal, walked, cause, promised = negotiation.negotiate(
+        opened, deal, walked, cause, promised, items = negotiation.negotiate(
             ws, self.fac[0], self.promise_day[0], self.delivered[0], p.item_at_talks[0],
-            p.item_prisoners[0], hosted, guarantee, self.overdue_today, t.broke,
+            p.item_active[0], p.item_prisoners[0], hosted, guarantee, self.overdue_today, t.broke,
             u[0], u[1], u[2], u[3], p.world[0], float(self.day))
         for f in self.factions:
             faction_rules.after_table(f.record, cause != negotiation.NOT_ENDED, opened or walked)
-        outcomes.record_day(ws, float(self.day), phase, opened, deal, cause, promised, t.ttp,
-                            spoiler_attacks, hurt, t.freed, t.lost, t.splits, t.reunified, t.defected)
+        outcomes.record_day(ws, self.cf_log[0], float(self.day), phase, opened, deal, cause, promised,
+                            items, self.delivered_today, t.ttp, spoiler_attacks, hurt, t.freed, t.lost,
+                            t.splits, t.reunified, t.defected)
         outcomes.series_values(ws, self.fac[0], self.spo[0], t.ttp, spoiler_attacks, hurt, self._series)
         self.datacollector.collect(self)
         self.day += 1
@@ -139,6 +141,10 @@ class NegotiationModel(mesa.Model):
         table = outcomes.outcome_table(self.ws, self.day, np.array([self.world]),
                                        outcomes.ttp_fighters(self.fac))
         return table.iloc[0].to_dict()
+
+    def ceasefires(self) -> pd.DataFrame:
+        """One row per ceasefire of this world (as ``Results.ceasefires``)."""
+        return outcomes.ceasefire_table(self.ws, self.cf_log, self.day, np.array([self.world]))
 
     def history(self) -> pd.DataFrame:
         """Daily series of this world (as :func:`sim.run` with ``record="daily"``)."""

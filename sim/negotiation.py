@@ -105,13 +105,13 @@ def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_
 
 
 @rule
-def negotiate(ws, fac, promise_day, delivered, at_talks, prisoners, hosted, guarantee, overdue,
-              broke, u_talks, u_suspend, u_state_end, u_renew, q, day):
+def negotiate(ws, fac, promise_day, delivered, at_talks, active, prisoners, hosted, guarantee,
+              overdue, broke, u_talks, u_suspend, u_state_end, u_renew, q, day):
     """Today's moves at the table, applied to the world record in place.
 
     Args:
         ws: the world record. fac: its faction records ``[F]``.
-        promise_day, delivered, at_talks, prisoners: the world's concession items ``[I]``.
+        promise_day, delivered, at_talks, active, prisoners: the world's concession items ``[I]``.
         hosted, guarantee: whether a mediator hosts talks; the mediators' combined pressure.
         overdue: promised items overdue after today's deliveries.
         broke: whether an umbrella faction broke the ceasefire today.
@@ -119,8 +119,9 @@ def negotiate(ws, fac, promise_day, delivered, at_talks, prisoners, hosted, guar
         q: world parameters. day: today's index.
 
     Returns:
-        (opened, deal, walked, cause, promised): talks opened, deal made, state walked away,
-        collapse cause code of a ceasefire that ended (0 if none), prisoners newly promised.
+        (opened, deal, walked, cause, prisoners promised, items promised): talks opened, deal
+        made, state walked away, collapse cause code of a ceasefire that ended (0 if none),
+        prisoners and concession items newly promised.
     """
     phase = ws.phase
     opened, deal, walked, cause = False, False, False, NOT_ENDED
@@ -135,8 +136,10 @@ def negotiate(ws, fac, promise_day, delivered, at_talks, prisoners, hosted, guar
     else:
         cause = ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_renew, q)
     ended = cause != NOT_ENDED
-    # Prisoners-first offers are promised when talks open; the rest comes with the deal.
-    promised = state_rules.promise(day, promise_day, delivered, at_talks, prisoners, opened, deal)
+    # Prisoners-first offers are promised when talks open; the rest comes with the deal. Promises
+    # made this evening can first be kept tomorrow morning.
+    promised, items = state_rules.promise(day + 1.0, promise_day, delivered, at_talks, active,
+                                          prisoners, opened, deal)
     new_phase = phase
     if opened:
         new_phase = TALKS
@@ -151,4 +154,4 @@ def negotiate(ws, fac, promise_day, delivered, at_talks, prisoners, hosted, guar
         state_rules.escalate(ws, q)
     ws.phase_age = 0.0 if new_phase != phase else ws.phase_age + 1.0
     ws.phase = new_phase
-    return opened, deal, walked, cause, promised
+    return opened, deal, walked, cause, promised, items

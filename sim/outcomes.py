@@ -23,8 +23,9 @@ AFTER_WINDOW_DAYS = 90
 OUTCOME_COLUMNS: dict[str, str] = {
     "world": "world index (its random stream and its row in a params table)",
     "ceasefire_reached": "a ceasefire was in force at some point (including on day 0)",
-    "days_to_ceasefire": "day the first ceasefire began (0 if in force on day 0; NaN if none)",
-    "ceasefire_days": "duration of the first ceasefire in days, extensions included; if still "
+    "days_to_ceasefire": "first day the first ceasefire was in force (0 if in force on day 0; "
+                         "NaN if none)",
+    "ceasefire_days": "days the first ceasefire was in force, extensions included; if still "
                       "running at the horizon, days until the horizon (see ceasefire_censored)",
     "ceasefire_censored": "the first ceasefire was still in force at the horizon",
     "n_ceasefires": "ceasefires begun within the horizon",
@@ -32,6 +33,9 @@ OUTCOME_COLUMNS: dict[str, str] = {
     "collapse_cause": "why the first ceasefire ended: " + ", ".join(c.name for c in CollapseCause),
     "prisoners_promised": "prisoners the state promised to release, count",
     "prisoners_released": "prisoners the state actually released, count",
+    "concessions_promised": "concession items promised (prisoner tranches, district withdrawals, "
+                            "amnesty, compensation, Shariah), count; a new round promises again",
+    "concessions_delivered": "concession items delivered, count",
     "ttp_attacks": "attacks by TTP factions over the horizon, count",
     "spoiler_attacks": "attacks by spoilers over the horizon, count (kept apart from TTP attacks)",
     "casualties": "security forces and civilians killed or injured in all attacks, count",
@@ -45,8 +49,8 @@ OUTCOME_COLUMNS: dict[str, str] = {
     "ttp_fighters_end": "active fighters of factions not defected to the state at the horizon",
 }
 
-ACC_FIELDS = ("cf_start", "cf_end", "cause", "n_ceasefires", "talks_rounds", "prisoners_promised",
-              "prisoners_released", "ttp_attacks", "spoiler_attacks", "casualties", "attacks_cf",
+ACC_FIELDS = ("cf_start", "cf_end", "cause", "cf_last_start", "n_ceasefires", "talks_rounds", "prisoners_promised",
+              "prisoners_released", "items_promised", "items_delivered", "ttp_attacks", "spoiler_attacks", "casualties", "attacks_cf",
               "attacks_after", "to_spoilers", "splits", "reunifications", "to_state")
 
 SERIES: dict[str, str] = {
@@ -72,6 +76,10 @@ def casualties(ttp_attacks, spoiler_attacks, q):
     return (ttp_attacks + spoiler_attacks) * q.casualties_per_attack_count
 
 
+MAX_CEASEFIRES = 16
+"""Ceasefires logged per world in ``Results.ceasefires`` (later ones are still counted)."""
+
+
 def start_in_phase(ws) -> None:
     """Count a ceasefire or a round of talks that is under way on day 0 (world records)."""
     in_cf = ws["phase"] == CEASEFIRE
@@ -81,25 +89,50 @@ def start_in_phase(ws) -> None:
     ws["talks_rounds"] += ws["phase"] == TALKS
 
 
+def new_ceasefire_log(ws) -> np.ndarray:
+    """Empty log of ceasefires ``[W, MAX_CEASEFIRES, (start, end, cause)]``; a ceasefire in
+    force on day 0 is logged as starting on day 0."""
+    log = np.full((len(ws), MAX_CEASEFIRES, 3), -1.0)
+    log[:, :, 2] = NOT_ENDED
+    log[:, 0, 0] = np.where(ws["phase"] == CEASEFIRE, 0.0, -1.0)
+    return log
+
+
 @rule
-def record_day(ws, day, phase_before, opened, deal, cause, promised, ttp_attacks, spoiler_attacks,
-               day_casualties, released, to_spoilers, splits, reunified, defected):
-    """Add one day to the outcome accumulators of the world record ``ws``."""
+def record_day(ws, cf_log, day, phase_before, opened, deal, cause, promised, items, delivered,
+               ttp_attacks, spoiler_attacks, day_casualties, released, to_spoilers, splits, reunified,
+               defected):
+    """Add one day to the outcome accumulators of the world record ``ws`` and its ceasefire log.
+
+    A ceasefire agreed in the evening of ``day`` is in force from ``day + 1``; one that ends on
+    ``day`` was in force that day.
+    """
     if phase_before == CEASEFIRE and ws.cf_end < 0.0:
         ws.attacks_cf = ws.attacks_cf + ttp_attacks
     if ws.cf_end >= 0.0 and day > ws.cf_end and day <= ws.cf_end + AFTER_WINDOW_DAYS:
         ws.attacks_after = ws.attacks_after + ttp_attacks
-    if cause != NOT_ENDED and ws.cf_end < 0.0:
-        ws.cause = cause
-        ws.cf_end = day
+    if cause != NOT_ENDED:
+        k = int(ws.n_ceasefires) - 1
+        if k < cf_log.shape[0]:
+            cf_log[k, 1] = day
+            cf_log[k, 2] = cause
+        if ws.cf_end < 0.0:
+            ws.cause = cause
+            ws.cf_end = day
     if deal:
+        k = int(ws.n_ceasefires)
+        if k < cf_log.shape[0]:
+            cf_log[k, 0] = day + 1.0
         if ws.cf_start < 0.0:
-            ws.cf_start = day
+            ws.cf_start = day + 1.0
+        ws.cf_last_start = day + 1.0
         ws.n_ceasefires = ws.n_ceasefires + 1.0
     if opened:
         ws.talks_rounds = ws.talks_rounds + 1.0
     ws.prisoners_promised = ws.prisoners_promised + promised
     ws.prisoners_released = ws.prisoners_released + released
+    ws.items_promised = ws.items_promised + items
+    ws.items_delivered = ws.items_delivered + delivered
     ws.ttp_attacks = ws.ttp_attacks + ttp_attacks
     ws.spoiler_attacks = ws.spoiler_attacks + spoiler_attacks
     ws.casualties = ws.casualties + day_casualties
@@ -148,9 +181,9 @@ def outcome_table(ws: np.ndarray, days: int, world_index: np.ndarray, ttp_fighte
     """One row per world from the world records' accumulators after ``days`` days."""
     flat = {k: np.asarray(ws[k], dtype=float).reshape(-1) for k in ACC_FIELDS}
     start, end = flat["cf_start"], flat["cf_end"]
-    reached = start >= 0
+    reached = (start >= 0) & (start < days)  # agreed on the last evening: not in force in time
     censored = reached & (end < 0)
-    duration = np.where(reached, np.where(censored, days - start, end - start), np.nan)
+    duration = np.where(reached, np.where(censored, days - start, end - start + 1), np.nan)
     cause_code = np.where(~reached, CollapseCause.no_ceasefire,
                           np.where(censored, CollapseCause.censored, flat["cause"])).astype(int)
     names = np.array([c.name for c in CollapseCause])
@@ -165,11 +198,14 @@ def outcome_table(ws: np.ndarray, days: int, world_index: np.ndarray, ttp_fighte
         "days_to_ceasefire": np.where(reached, start, np.nan),
         "ceasefire_days": duration,
         "ceasefire_censored": censored,
-        "n_ceasefires": flat["n_ceasefires"].astype(np.int64),
+        # A ceasefire agreed on the last evening is not in force within the horizon.
+        "n_ceasefires": (flat["n_ceasefires"] - (flat["cf_last_start"] >= days)).astype(np.int64),
         "talks_rounds": flat["talks_rounds"].astype(np.int64),
         "collapse_cause": pd.Categorical(names[cause_code], dtype=cat),
         "prisoners_promised": flat["prisoners_promised"],
         "prisoners_released": flat["prisoners_released"],
+        "concessions_promised": flat["items_promised"].astype(np.int64),
+        "concessions_delivered": flat["items_delivered"].astype(np.int64),
         "ttp_attacks": flat["ttp_attacks"].astype(np.int64),
         "spoiler_attacks": flat["spoiler_attacks"].astype(np.int64),
         "casualties": flat["casualties"],
@@ -180,6 +216,32 @@ def outcome_table(ws: np.ndarray, days: int, world_index: np.ndarray, ttp_fighte
         "reunifications": flat["reunifications"].astype(np.int64),
         "defections_to_state": flat["to_state"].astype(np.int64),
         "ttp_fighters_end": np.asarray(ttp_fighters_end, dtype=float).reshape(-1),
+    })
+
+
+CEASEFIRE_COLUMNS: dict[str, str] = {
+    "world": "world index",
+    "ceasefire": "which ceasefire of the world (0 = first)",
+    "start_day": "first day in force",
+    "days": "days in force, extensions included (until the horizon if censored)",
+    "censored": "still in force at the horizon",
+    "cause": "why it ended: " + ", ".join(c.name for c in CollapseCause if c.name != "no_ceasefire"),
+}
+
+
+def ceasefire_table(ws: np.ndarray, log: np.ndarray, days: int, world_index: np.ndarray) -> pd.DataFrame:
+    """One row per logged ceasefire of every world (see :data:`CEASEFIRE_COLUMNS`)."""
+    start, end, cause = log[..., 0], log[..., 1], log[..., 2]
+    w, k = np.nonzero((start >= 0) & (start < days))
+    censored = end[w, k] < 0
+    duration = np.where(censored, days - start[w, k], end[w, k] - start[w, k] + 1)
+    names = np.array([c.name for c in CollapseCause])
+    cat = pd.CategoricalDtype([c.name for c in CollapseCause])
+    return pd.DataFrame({
+        "world": world_index[w].astype(np.int64), "ceasefire": k.astype(np.int64),
+        "start_day": start[w, k].astype(np.int64), "days": duration.astype(np.int64),
+        "censored": censored,
+        "cause": pd.Categorical(names[cause[w, k].astype(int)], dtype=cat),
     })
 
 
@@ -220,6 +282,8 @@ class Results:
         timeseries: long table of recorded series (``record="daily"`` or ``"monthly"``), or None.
         scenario: name of the scenario. seed, days: run settings.
         params: per-world parameter table the run used, or None.
+        ceasefires: one row per ceasefire of every world (columns in :data:`CEASEFIRE_COLUMNS`),
+            up to :data:`MAX_CEASEFIRES` per world.
     """
 
     worlds: pd.DataFrame
@@ -229,6 +293,7 @@ class Results:
     days: int
     params: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    ceasefires: pd.DataFrame | None = None
 
     def summary(self) -> dict[str, Any]:
         """Headline figures: share reaching a ceasefire, durations, collapse causes."""

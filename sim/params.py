@@ -89,6 +89,8 @@ class Params:
         item_due_days: days from promise to due date ``[W, I]``.
         item_prisoners: prisoners released by each item ``[W, I]`` (0 for other kinds).
         item_at_talks: 1.0 where the item is promised when talks open rather than at the deal.
+        item_active: 1.0 where the item exists in that world (a prisoner tranche of a world
+            that releases no prisoners does not) ``[W, I]``.
 
     Fields read as attributes too: ``params.faction["hardline_share"]`` is ``[W, F]``.
     """
@@ -105,6 +107,7 @@ class Params:
     item_due_days: np.ndarray
     item_prisoners: np.ndarray
     item_at_talks: np.ndarray
+    item_active: np.ndarray
 
     def slice(self, lo: int, hi: int) -> "Params":
         """Parameters of worlds ``lo .. hi - 1``."""
@@ -112,7 +115,7 @@ class Params:
             self, worlds=hi - lo, world=self.world[lo:hi], faction=self.faction[lo:hi],
             mediator=self.mediator[lo:hi], spoiler=self.spoiler[lo:hi],
             item_due_days=self.item_due_days[lo:hi], item_prisoners=self.item_prisoners[lo:hi],
-            item_at_talks=self.item_at_talks[lo:hi])
+            item_at_talks=self.item_at_talks[lo:hi], item_active=self.item_active[lo:hi])
 
 
 def _column_values(df: pd.DataFrame, path: str, f: dataclasses.Field) -> np.ndarray:
@@ -222,6 +225,8 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
     prisoners[:, :n_tranches] = world["prisoner_release_count"][:, None] / n_tranches
     at_talks = np.zeros((worlds, len(kinds)))
     at_talks[:, :n_tranches] = world["release_before_ceasefire"][:, None]
+    active = np.ones((worlds, len(kinds)))
+    active[:, :n_tranches] = prisoners[:, :n_tranches] > 0
 
     # What the offer is worth to each faction, in [0, 1] (assumption: weights in ITEM_VALUE).
     held = faction["prisoners_held_count"]
@@ -243,4 +248,4 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
     return Params(worlds=worlds, faction_ids=fids, mediator_ids=mids, spoiler_ids=sids,
                   world=records(world), faction=records(faction), mediator=records(mediator),
                   spoiler=records(spoiler), item_kind=item_kind, item_due_days=due,
-                  item_prisoners=prisoners, item_at_talks=at_talks)
+                  item_prisoners=prisoners, item_at_talks=at_talks, item_active=active)

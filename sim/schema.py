@@ -158,8 +158,9 @@ class Behaviour:
     # violence
     ttp_attack_per_kfighter_per_day: float = param(0.12, 0.0, 5.0, "TTP attacks per day per "
                                                    "1,000 fighters while fighting")
-    ceasefire_attack_share: float = param(0.35, 0.0, 1.0, "attack rate under a ceasefire, as a "
-                                          "share of the fighting rate (not strictly observed)")
+    ceasefire_attack_share: float = param(0.35, 0.0, 1.0, "attack rate under a ceasefire of a "
+                                          "half-hardline faction without mediator pressure, as a "
+                                          "share of its fighting rate")
     casualties_per_attack_count: float = param(2.4, 0.0, 50.0, "killed and injured per attack "
                                                "(seed 002: 33 attacks, 34 killed, 46 injured)")
     momentum_half_life_days: float = param(45.0, 1.0, 3650.0, "half-life of attack momentum")
@@ -233,8 +234,8 @@ class Behaviour:
     # cohesion
     loyalty_strain_per_day: float = param(0.0015, 0.0, 1.0, "loyalty lost per ceasefire day per "
                                           "unit of hardline share")
-    loyalty_recovery_per_day: float = param(0.001, 0.0, 1.0, "loyalty regained per day while "
-                                            "fighting")
+    loyalty_recovery_per_day: float = param(0.001, 0.0, 1.0, "share of lost loyalty regained "
+                                            "per day outside a ceasefire")
     split_threshold_share: float = param(0.35, 0.0, 1.0, "loyalty below which a faction may "
                                          "split from the umbrella")
     split_per_day: float = param(0.01, 0.0, 1.0, "hazard of splitting below the threshold")

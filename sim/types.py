@@ -1,7 +1,8 @@
 """Closed sets of the model: negotiation phases, ceasefire end causes, concession kinds.
 
-Every closed set is an ``IntEnum`` so that it can live in NumPy arrays (the kernel keeps a
-phase per world as ``int8``) and still print as a word in tables and plots.
+Every closed set is an ``IntEnum`` so that its codes can live in NumPy arrays (world records keep
+the phase and the collapse cause as float codes, see the constants at the end) and still print as
+a word in tables and plots.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ class CollapseCause(IntEnum):
     """Why a world's first ceasefire ended (outcome column ``collapse_cause``).
 
     Attribution follows the party the seeds name: in Nov-Dec 2021 the TTP suspended the ceasefire
-    "saying the state did not keep its commitments" (seed 003), so a TTP suspension while promised
-    concessions are overdue counts as ``state_non_delivery``.
+    "saying the state did not keep its commitments" (seed 003), so a TTP exit while promised
+    concessions are overdue (a suspension, or a term it does not renew) counts as
+    ``state_non_delivery``.
     """
 
     censored = 0
@@ -41,7 +43,8 @@ class CollapseCause(IntEnum):
     no_ceasefire = 1
     """No ceasefire was reached within the horizon."""
     state_non_delivery = 2
-    """The TTP leadership suspended the ceasefire while promised concessions were overdue."""
+    """The TTP leadership suspended the ceasefire, or let its term run out unrenewed, while
+    promised concessions were overdue."""
     faction_violation = 3
     """An umbrella faction broke the ceasefire, or the leadership suspended it with nothing
     overdue (dissent of its own members)."""
@@ -50,7 +53,7 @@ class CollapseCause(IntEnum):
     state_operation = 5
     """The state ended it with a military operation driven by TTP violence and domestic pressure."""
     term_expired = 6
-    """The declared term ran out and the TTP did not renew it."""
+    """The declared term ran out and the TTP did not renew it, with nothing overdue."""
 
 
 class ItemKind(IntEnum):

@@ -104,8 +104,9 @@ def attack_rate(s, phase, coercion, guarantee, q):
     suppresses them.
 
     Under a ceasefire, bound factions still attack at ``ceasefire_attack_share`` of the fighting
-    rate, scaled by their hardliners (relative to a half-hardline faction) and held down by
-    mediator pressure. Seed 002: the 2022 ceasefire "has not been strictly observed", with 26
+    rate for a half-hardline faction without mediator pressure; the rate scales with the
+    hardline share (a fully hardline faction attacks at twice that) and falls with mediator
+    pressure. Seed 002: the 2022 ceasefire "has not been strictly observed", with 26
     attacks in June and 33 in July.
     """
     if s.defected:
@@ -192,8 +193,8 @@ def update_trust(s, delivered, overdue, coercion, q):
 
 @rule
 def drift_loyalty(s, phase, q):
-    """Loyalty drifts: a ceasefire strains hardline factions, fighting restores loyalty
-    (mechanism 6; seed 000: "younger members opposed" the 2020 talks)."""
+    """Loyalty drifts: a ceasefire strains hardline factions; outside a ceasefire (fighting or
+    talks) loyalty recovers (mechanism 6; seed 000: "younger members opposed" the 2020 talks)."""
     if phase == CEASEFIRE:
         s.loyalty = clip01(s.loyalty - q.loyalty_strain_per_day * hardline_share(s))
     else:
@@ -227,7 +228,8 @@ def cohesion(s, broker, u, q):
 @rule
 def defect_to_state(s, u, q):
     """Inducements pull moderate, disloyal factions over to the state (seed 003, 2012-2015:
-    "whole TTP factions" induced to defect with money, politics and targeted force).
+    whole TTP factions induced to defect with money and politics; the targeted force of that
+    campaign is the coercion every faction already faces).
 
     Returns:
         True where the faction defected today.

@@ -87,21 +87,23 @@ def deliver(ws, day, promise_day, delivered, due_days, prisoners, fac, q, u_item
 
 
 @rule
-def promise(day, promise_day, delivered, at_talks, prisoners, talks_items, deal_items):
+def promise(day, promise_day, delivered, at_talks, active, prisoners, talks_items, deal_items):
     """Promise the offer's items: those marked ``at_talks`` (prisoners first) when
-    ``talks_items``, the others when ``deal_items``. Delivered or pending items are not promised
-    again.
+    ``talks_items``, the others when ``deal_items``. Items that do not exist in this world
+    (``active`` 0), delivered items and pending promises are not promised again. ``day`` is the
+    first day the promise can be kept (a promise made in the evening counts from the next day).
 
     Returns:
-        Prisoners newly promised.
+        (prisoners newly promised, items newly promised)
     """
-    promised = 0.0
+    prisoners_promised, items_promised = 0.0, 0.0
     for i in range(promise_day.shape[0]):
         wanted = talks_items if at_talks[i] > 0.5 else deal_items
-        if wanted and promise_day[i] < 0.0 and not delivered[i]:
+        if wanted and active[i] > 0.5 and promise_day[i] < 0.0 and not delivered[i]:
             promise_day[i] = day
-            promised = promised + prisoners[i]
-    return promised
+            prisoners_promised = prisoners_promised + prisoners[i]
+            items_promised = items_promised + 1.0
+    return prisoners_promised, items_promised
 
 
 @rule
