@@ -33,7 +33,7 @@ from .scenario import load_scenario
 from .schema import Scenario, ScenarioError
 
 RECORD = ("none", "monthly", "daily")
-DEFAULT_CHUNK_WORLDS = 4096
+DEFAULT_CHUNK_WORLDS = 512
 #: chunks per worker that :func:`plan_chunks` aims for, so that the processes finish together
 CHUNKS_PER_WORKER = 4
 

@@ -188,7 +188,7 @@ def world_day(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, p
         outcomes.series_values(ws, fac, spo, ttp, spoiler_attacks, hurt, series_out)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def step_worlds(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
                 due_days, prisoners, at_talks, active, ubuf, t, offset, series, record):
     """Advance every world of a batch one day. World ``w`` reads its uniforms from the random

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-rule = njit(cache=True, nogil=True)
+rule = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 """Decorator for a model rule: compiled, cached on disk, exact IEEE arithmetic."""
 
 

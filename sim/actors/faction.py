@@ -34,7 +34,7 @@ DTYPE = np.dtype([
     ("in_umbrella", "?"),    # inside the TTP umbrella
     ("defected", "?"),       # defected to the state
     ("accepted", "?"),       # accepts the offer on the table
-])
+], align=True)
 """State variables of one faction."""
 
 FIELDS = DTYPE.names
