@@ -277,7 +277,7 @@ def monthly_aggregation() -> dict[str, str]:
 
 def outcome_reference() -> str:
     """Markdown tables of the outcome columns and the recorded series."""
-    from .outcomes import OUTCOME_COLUMNS, SERIES, series_table
+    from .outcomes import CEASEFIRE_COLUMNS, MAX_CEASEFIRES, OUTCOME_COLUMNS, SERIES, series_table
 
     types = outcome_types()
     missing = sorted(set(OUTCOME_COLUMNS) ^ set(types))
@@ -287,6 +287,11 @@ def outcome_reference() -> str:
     out = ["**Outcome columns** (`Results.worlds`, one row per world; "
            "`sim.outcomes.OUTCOME_COLUMNS`):", "",
            _table(["column", "type", "meaning"], rows), ""]
+
+    rows = [[f"`{name}`", doc] for name, doc in CEASEFIRE_COLUMNS.items()]
+    out += [f"**Ceasefire columns** (`Results.ceasefires`, one row per ceasefire, up to "
+            f"{MAX_CEASEFIRES} per world; `sim.outcomes.CEASEFIRE_COLUMNS`):", "",
+            _table(["column", "meaning"], rows), ""]
 
     agg = monthly_aggregation()
     rows = [[f"`{name}`", doc, agg[name]] for name, doc in SERIES.items()]
