@@ -30,6 +30,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .schema import allowed
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_MD = ROOT / "docs" / "model.md"
 
@@ -147,15 +149,7 @@ def allowed_of(f: dataclasses.Field) -> str:
         return "list of ids"
     if kind == "str":
         return "date YYYY-MM-DD" if f.name == "start" else "text"
-    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-    what = "whole number" if f.metadata.get("integer") else "number"
-    if lo is not None and hi is not None:
-        return f"{what}, {_number(lo)} to {_number(hi)}"
-    if lo is not None:
-        return f"{what}, at least {_number(lo)}"
-    if hi is not None:
-        return f"{what}, at most {_number(hi)}"
-    return what
+    return allowed(f)
 
 
 def default_of(f: dataclasses.Field) -> str:

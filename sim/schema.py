@@ -296,9 +296,11 @@ def allowed(f: dataclasses.Field) -> str:
     lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
     kind = "a whole number" if f.metadata.get("integer") else "a number"
     if lo is not None and hi is not None:
-        return f"{kind} from {lo:g} to {hi:g}"
+        return f"{kind} from {lo:,g} to {hi:,g}"
     if lo is not None:
-        return f"{kind} of at least {lo:g}"
+        return f"{kind} of at least {lo:,g}"
+    if hi is not None:
+        return f"{kind} of at most {hi:,g}"
     return kind
 
 
