@@ -81,7 +81,10 @@ def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_
     """
     trust = umbrella_trust(fac)
     threshold = max(q.suspend_threshold_share, 1e-9)
-    suspend = happens(u_suspend, q.suspend_per_day * clip01((threshold - trust) / threshold))
+    # The leadership suspends as trust falls below the threshold; mediator pressure holds it to
+    # the ceasefire (seed 003: Siraj Haqqani "also pressured the TTP"; limited guarantor).
+    suspend = happens(u_suspend, q.suspend_per_day * clip01((threshold - trust) / threshold)
+                      * (1.0 - guarantee))
     state_end = state_rules.ends_ceasefire(ws, u_state_end, q)
     ws.term_left = ws.term_left - 1.0
     expiring = ws.term_left <= 0.0

@@ -8,13 +8,37 @@ so both ways give identical results.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from pathlib import Path
 
+import numba
 import numpy as np
 from numba import njit
 
+_PACKAGE = Path(__file__).resolve().parent
+_RULE_SOURCES = ("rules.py", "types.py", "negotiation.py", "outcomes.py", "kernel.py",
+                 "actors/state.py", "actors/faction.py", "actors/mediator.py", "actors/spoiler.py")
+
+
+def _rules_fingerprint() -> str:
+    """Hash of every file whose compiled rules end up in the kernel.
+
+    Numba's on-disk cache is keyed by each function's own file only, but the rules are inlined
+    into one another across files, so a change in one file must invalidate them all: the cache
+    lives in a folder named after this hash.
+    """
+    h = hashlib.sha1()
+    for name in _RULE_SOURCES:
+        h.update((_PACKAGE / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+numba.config.CACHE_DIR = str(_PACKAGE / "__pycache__" / f"numba-{_rules_fingerprint()}")
+
 rule = njit(cache=True, nogil=True, error_model="numpy", inline="always")
-"""Decorator for a model rule: compiled, cached on disk, exact IEEE arithmetic."""
+"""Decorator for a model rule: compiled (inlined into its callers), cached on disk, exact IEEE
+arithmetic."""
 
 
 @rule

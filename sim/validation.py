@@ -321,6 +321,14 @@ def _spearman(x: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def _ratio_of_means(x: np.ndarray) -> float:
+    """Mean of column 0 over mean of column 1, over rows where both are known."""
+    x = x[~np.isnan(x).any(axis=1)]
+    if len(x) == 0 or x[:, 1].mean() <= 0:
+        return float("nan")
+    return float(x[:, 0].mean() / x[:, 1].mean())
+
+
 CAUSES_ENDED = ("state_non_delivery", "faction_violation", "spoiler_provocation",
                 "state_operation", "term_expired")
 
@@ -489,6 +497,15 @@ def build_patterns() -> list[Pattern]:
                            & (r["ceasefire_2021"].col("prisoners_released")
                               < r["ceasefire_2021"].col("prisoners_promised"))).astype(float),
                 unit="share"),
+        Pattern("ceasefire_2021.intensified_after", "ceasefire_2021",
+                "TTP attacks a month in the 90 days after the ceasefire ended over the rate under it "
+                "(ratio of means over worlds)", "relation", (1.0, INF),
+                "more after (001: the TTP \"agreed to a ceasefire with Pakistan, but then backed out "
+                "and intensified its onslaught\")", "none (seed 001)",
+                lambda r: np.column_stack([
+                    r["ceasefire_2021"].worlds["ttp_attacks_per_month_after"].to_numpy(dtype=float),
+                    r["ceasefire_2021"].worlds["ttp_attacks_per_month_ceasefire"].to_numpy(dtype=float)]),
+                reduce=_ratio_of_means, unit="ratio"),
     ]
 
     # --- 2022 Kabul talks ----------------------------------------------------------------------
@@ -621,7 +638,52 @@ KEY_COVERAGE: dict[str, dict[str, str]] = {
 }
 """Every observed key of every episode file: the pattern(s) testing it, or why none does."""
 
-EXPLANATIONS: dict[str, str] = {}
+EXPLANATIONS: dict[str, str] = {
+    "secret_talks_2020.casualties_after": (
+        "The observation is a TTP claim of over 57 security forces killed and injured in one week "
+        "(000). In the model every attack takes the same toll, casualties_per_attack_count = 2.4, "
+        "fixed from the July 2022 PICSS count (34 killed and 46 injured in 33 attacks, 002), and "
+        "the attack rate of early 2021 is held near the UN's 32 attacks in two months (004), a few "
+        "a week: one week then brings some 10-15 casualties. 57 would need some 24 attacks in "
+        "that week, or five times the 2022 toll per attack. The model has no variation of the toll "
+        "between attacks (one deadly attack cannot make a bad week); adding it would need a new "
+        "random draw per world and day in the kernel, which this work does not change. The claim "
+        "may also be inflated (it is the TTP's). Not fitted: weight 0 in conf/calibration.yaml."),
+    "secret_talks_2020.attacks_after": (
+        "The model's level of fighting in 2020-21 is a little too high: it reproduces the ratio of "
+        "the two UN counts (004; the rate after the collapse about that of the last six months of "
+        "talks) but at a higher level, some 140 attacks in July-December 2020 where the UN says "
+        "'over 100', so January-February 2021 comes out near 40-45 rather than 32. The same attack "
+        "parameters must give 26-33 attacks a month under the 2022 ceasefire (002) from 5,000 "
+        "fighters, against 16 a month in early 2021 from 3,500: a ceasefire has to keep most of "
+        "the fighting rate, and a lower fighting rate would lose the 2022 counts. The assumed "
+        "fighter numbers of the two scenarios (sources: assumption) carry part of this tension."),
+    "secret_talks_2020.talks_end_day": (
+        "The state walks away from stalled talks only after its patience (talks_patience_days) "
+        "with a slowly growing hazard, so the day talks break down spreads over months; the "
+        "patterns pin the patience only loosely (results/calibration/pinned.md)."),
+    "shakai_2004.ceasefire_days": (
+        "With nothing promised but an amnesty, a 2004 ceasefire ends only by a faction's break, "
+        "a suspension once the amnesty is overdue, or a state operation; the same hazards must "
+        "let the 2006 accord last months and the 2022 ceasefire outlast 2021's."),
+    "note:events": (
+        "Events observed once (an accord ended by an army operation, a deal that failed) are weak "
+        "tests: they pass when the model gives the observed history at least a 5% chance. The "
+        "claims about frequency (no ceasefire in most worlds, non-delivery the most common end, "
+        "2022 outlasting 2021 in most pairs) and the counts are the demanding rows."),
+    "note:after_vs_talks": (
+        "2020-21: the seeds' own counts (004) show no rise after the collapse (32 attacks in "
+        "January-February 2021 is a monthly rate no higher than over 100 in July-December 2020); "
+        "the spike of seed 000 is in claimed casualties, tested separately. The report tests the "
+        "counts (the ratio row) rather than the issue's expectation of more attacks than before."),
+    "note:conditioning": (
+        "Attack counts under the 2022 ceasefire are taken from worlds in which the ceasefire was in "
+        "force the whole month, and 2020-21 counts from worlds with no ceasefire, as in the "
+        "observed history; the 'worlds' column gives how many worlds that leaves."),
+    "note:edge": (
+        "'yes (edge)' marks a pass where the observation lies outside the simulated 50% interval: "
+        "the observed history is possible under the model but not typical of it."),
+}
 """Why a pattern fails with the shipped parameters (shown in the report when it fails), and
 notes (keys ``note:...``) printed under the table."""
 
@@ -825,7 +887,10 @@ def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Pa
             lo, hi = p.observed
             if p.kind == "value" and o.samples is not None and len(o.samples):
                 x = o.samples
-                ax.hist(x, bins=min(40, max(5, len(np.unique(x)))), color="0.7", edgecolor="0.5")
+                lo_x, hi_x = float(np.min(x)), float(np.max(x))
+                span = (lo_x - 0.5, hi_x + 0.5) if hi_x - lo_x < 1e-9 else (lo_x, hi_x)
+                ax.hist(x, bins=min(40, max(1, len(np.unique(x)))), range=span, color="0.7",
+                        edgecolor="0.5")
                 ax.axvspan(*o.i90, color=colour, alpha=0.15, label="simulated 90%")
                 ax.axvspan(*o.i50, color=colour, alpha=0.25, label="simulated 50%")
                 ax.axvline(o.median, color=colour, lw=1.5, label="simulated median")
@@ -842,9 +907,12 @@ def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Pa
                             fmt="o", color=colour, capsize=6, label="simulated, 90% interval")
                 ax.errorbar([o.median], [0], xerr=[[o.median - o.i50[0]], [o.i50[1] - o.median]],
                             fmt="none", color=colour, lw=5, alpha=0.5, label="50% interval")
-                ax.axvspan(lo, min(hi, 1.0), facecolor="none", edgecolor="k", hatch="//", lw=0,
-                           label="observed range")
-                ax.set_xlim(-1.05 if p.kind == "relation" else -0.02, 1.02)
+                finite = [v for v in (o.i90[0], o.i90[1], lo, hi, 0.0, 1.0) if math.isfinite(v)]
+                xmin, xmax = min(finite), max(finite)
+                pad = 0.05 * (xmax - xmin)
+                ax.axvspan(lo, hi if math.isfinite(hi) else xmax + pad, facecolor="none", edgecolor="k",
+                           hatch="//", lw=0, label="observed range")
+                ax.set_xlim(xmin - pad, xmax + pad)
                 ax.set_yticks([])
                 ax.set_xlabel(p.unit)
             ax.set_title(("PASS  " if o.passed else "FAIL  ") + "\n".join(_wrap(p.name, 46)), fontsize=8,
@@ -853,7 +921,7 @@ def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Pa
         for ax in axes[n:]:
             ax.set_visible(False)
         fig.suptitle(f"{ep}: observed against simulated", fontsize=11)
-        fig.text(0.5, 0.0, caption, ha="center", va="bottom", fontsize=7)
+        fig.supxlabel(caption, fontsize=7)
         path = out_dir / f"{ep}.png"
         fig.savefig(path, dpi=110)
         paths.append(path)
@@ -870,7 +938,7 @@ def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Pa
     passed, judged = pass_fraction(outcomes)
     ax.set_title(f"Patterns inside the simulated 90% interval: {passed} of {judged} (green pass, red fail)",
                  fontsize=9)
-    fig.text(0.5, 0.0, caption, ha="center", va="bottom", fontsize=7)
+    fig.supxlabel(caption, fontsize=7)
     path = out_dir / "summary.png"
     fig.savefig(path, dpi=110)
     paths.append(path)
@@ -926,7 +994,8 @@ def report_markdown(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: 
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for o in outs:
             p = o.pattern
-            verdict = "n/a" if o.passed is None else ("**yes**" if o.passed else "**NO**")
+            verdict = "n/a" if o.passed is None else ("**NO**" if not o.passed else
+                                                       "**yes**" if inside(p.observed, o.i50) else "**yes** (edge)")
             lines.append(
                 f"| {p.name} | {p.kind} | {_fmt_observed(p)}: {p.observed_text} | {_fmt(o.median, p.unit)} | "
                 f"{_fmt_range(o.i50, p.unit)} | {_fmt_range(o.i90, p.unit)} | {o.n} | {verdict} |")
@@ -994,11 +1063,11 @@ def write_report(out_dir: str | Path = "results/validation", worlds: int = 2000,
     out.mkdir(parents=True, exist_ok=True)
     runs = run_episodes(worlds, seed, workers=workers)
     outcomes = evaluate_all(runs, seed=seed)
-    header = ""
+    produced = ""
     if BEHAVIOUR_FILE.is_file():
-        first = [ln[2:].strip() for ln in BEHAVIOUR_FILE.read_text().splitlines()[:6] if ln.startswith("#")]
-        header = " ".join(first)
-    note = (f"Shared behavioural parameters: `conf/behaviour.yaml` ({header})" if header
+        produced = next((ln.lstrip("# ").strip() for ln in BEHAVIOUR_FILE.read_text().splitlines()
+                         if ln.startswith("#") and "Produced by" in ln), "")
+    note = (f"Shared behavioural parameters: `conf/behaviour.yaml`. {produced}" if BEHAVIOUR_FILE.is_file()
             else "Shared behavioural parameters: the schema defaults (no conf/behaviour.yaml).")
     caption = f"{worlds} worlds per episode, seed {seed}; parameters: conf/behaviour.yaml"
     figs = figures(outcomes, out, caption)
