@@ -6,12 +6,20 @@
     python -m sim scenario=swat_2009 worlds=5000 record=monthly
     python -m sim scenario.state.delivery_reliability=0.2  # any scenario field
     python -m sim scenario_file=/path/to/my.yaml scenario.ceasefire.term_days=30
-    python -m sim -m scenario=kabul_2022,kabul_2022_no_mediator   # a sweep (results/multirun/)
+    python -m sim -m scenario=kabul_2022,kabul_2022_no_mediator   # a sweep (results/sweeps/adhoc/)
+    python -m sim -m +experiment=reliability_leverage              # a named sweep (conf/experiment/)
 
 Each run writes into its run directory (``hydra.run.dir``, by default
 ``results/<scenario>/<date_time>``): ``worlds.parquet``, ``summary.json``, ``timeseries.parquet``
 (when ``record`` is not ``none``), ``scenario.yaml``, ``manifest.json``, figures (``plots=true``,
 when :mod:`sim.plots` exists) and Hydra's ``.hydra/``. Every file is written atomically.
+
+Sweeps (``-m``) write into ``results/sweeps/<experiment>/<job values>`` (:mod:`sim.sweep`) and
+are collected into ``sweep.parquet`` at the end. A run whose directory already holds its
+complete results (``manifest.json``, written last, with the same config hash) is skipped, and a
+killed run resumes from its finished chunks (:mod:`sim.runner`); ``resume=false`` recomputes.
+``workers=N`` shares a run's chunks among N processes; ``design`` (set by design experiments)
+runs a sampled design as one batch (:mod:`sim.design`).
 
 Exit codes: 0 success; 2 a user mistake (bad setting or scenario value, unknown key or scenario,
 missing or malformed file), reported in one paragraph without a traceback; 1 a program error
@@ -69,7 +77,10 @@ RECORD = ("none", "monthly", "daily")
 PROGRESS = ("auto", True, False)
 #: worlds x days above which ``progress=auto`` shows a bar (about 4 s of simulation here)
 PROGRESS_AUTO_WORLD_DAYS = 2_000_000
-RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "progress", "plots", "scenario_file")
+#: values of run keys a composed config may lack (older configs, compose API)
+RUN_DEFAULTS = {"workers": 1, "resume": True, "design": None}
+RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "workers", "progress", "plots",
+            "resume", "scenario_file", "design")
 ACTOR_TYPES = {"factions": FactionConfig, "mediators": MediatorConfig, "spoilers": SpoilerConfig}
 
 
@@ -108,6 +119,9 @@ def register_configs() -> None:
                                  package="scenario")
     if not OmegaConf.has_resolver("scenario_label"):
         OmegaConf.register_new_resolver("scenario_label", _scenario_label, use_cache=False)
+    from .sweep import register_resolvers
+
+    register_resolvers()
 
 
 register_configs()
@@ -148,7 +162,7 @@ def check_run_setting(key: str, value: Any) -> Any:
     Raises:
         ScenarioError: naming the setting, the value and what is allowed.
     """
-    if key in ("worlds", "days", "chunk_worlds"):
+    if key in ("worlds", "days", "chunk_worlds", "workers"):
         return _whole(key, value, 1)
     if key == "seed":
         return _whole(key, value, 0)
@@ -163,10 +177,16 @@ def check_run_setting(key: str, value: Any) -> Any:
         if value not in PROGRESS or (value not in (True, False) and not isinstance(value, str)):
             raise ScenarioError(f"progress = {value!r} is not allowed: expected auto, true or false")
         return value
-    if key == "plots":
+    if key in ("plots", "resume"):
         if not isinstance(value, bool):
-            raise ScenarioError(f"plots = {value!r} is not allowed: expected true or false")
+            raise ScenarioError(f"{key} = {value!r} is not allowed: expected true or false")
         return value
+    if key == "design":
+        if value is None:
+            return None
+        if isinstance(value, DictConfig):
+            value = OmegaConf.to_container(value, resolve=True)
+        return check_design(value)
     if key == "scenario_file":
         if value is None:
             return None
@@ -184,7 +204,58 @@ def check_run_setting(key: str, value: Any) -> Any:
 
 def check_run_settings(cfg: Mapping[str, Any] | DictConfig) -> dict[str, Any]:
     """Check every run setting of a composed config; returns the normalised values."""
-    return {k: check_run_setting(k, cfg.get(k, None)) for k in RUN_KEYS}
+    return {k: check_run_setting(k, cfg.get(k, RUN_DEFAULTS.get(k))) for k in RUN_KEYS}
+
+
+DESIGN_KEYS = ("method", "points", "levels", "worlds_per_point", "seed", "ranges")
+
+
+def check_design(design: Any) -> dict[str, Any]:
+    """Check the ``design`` setting (a sampled design run as one batch); returns it normalised.
+
+    Keys: ``method`` (lhs | sobol | grid), ``points`` (lhs, sobol), ``levels`` (grid, per
+    field), ``worlds_per_point`` (default: ``worlds``), ``seed`` (of the sampler; default: the
+    run's seed) and ``ranges`` (``{scenario field: [low, high]}``, fields below ``scenario.``).
+
+    Raises:
+        ScenarioError: naming the key, the value and what is allowed.
+    """
+    from .design import METHODS
+
+    if not isinstance(design, Mapping):
+        raise ScenarioError(f"design = {design!r} is not allowed: expected a mapping with keys "
+                            f"{', '.join(DESIGN_KEYS)}")
+    unknown = [k for k in design if k not in DESIGN_KEYS]
+    if unknown:
+        raise ScenarioError(f"design.{unknown[0]} is not a design setting"
+                            f"{_suggest(str(unknown[0]), DESIGN_KEYS)}: expected {', '.join(DESIGN_KEYS)}")
+    out = {"method": design.get("method", "lhs"), "points": design.get("points", 64),
+           "levels": design.get("levels"), "worlds_per_point": design.get("worlds_per_point"),
+           "seed": design.get("seed"), "ranges": design.get("ranges")}
+    if out["method"] not in METHODS:
+        raise ScenarioError(f"design.method = {out['method']!r} is not allowed: expected one of "
+                            f"{', '.join(METHODS)}")
+    out["points"] = _whole("design.points", out["points"], 1)
+    for key, lo in (("levels", 1), ("worlds_per_point", 1), ("seed", 0)):
+        if out[key] is not None:
+            out[key] = _whole(f"design.{key}", out[key], lo)
+    ranges = out["ranges"]
+    if not isinstance(ranges, Mapping) or not ranges:
+        raise ScenarioError(f"design.ranges = {ranges!r} is not allowed: expected a mapping "
+                            "{scenario field: [low, high]}, e.g. {state.delivery_reliability: [0, 1]}")
+    clean = {}
+    for path, rng in ranges.items():
+        path = str(path)
+        path = path[len("scenario."):] if path.startswith("scenario.") else path
+        ok = isinstance(rng, Sequence) and not isinstance(rng, str) and len(rng) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+        if not ok:
+            raise ScenarioError(f"design.ranges.{path} = {rng!r} is not allowed: expected "
+                                "[low, high]")
+        check_scenario_key(path)
+        clean[path] = [float(rng[0]), float(rng[1])]
+    out["ranges"] = clean
+    return out
 
 
 def _nested_dataclass(f: dataclasses.Field) -> type | None:
@@ -334,6 +405,11 @@ def _config_defaults() -> tuple[list[str], str | None]:
     return keys, default
 
 
+def _experiment_names() -> list[str]:
+    d = CONF_DIR / "experiment"
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
+
+
 def _scenario_names() -> list[str]:
     d = CONF_DIR / "scenario"
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
@@ -367,6 +443,14 @@ def precheck(overrides: list[str]) -> list[str]:
     for o in parsed:
         key = o.key_or_group
         if o.is_delete() or o.is_hydra_override() or key.startswith("hydra/") or "/" in key:
+            continue
+        if key == "experiment":
+            known = _experiment_names()
+            for v in _values(o) or []:
+                if str(v) not in known:
+                    raise ScenarioError(
+                        f"experiment = {v!r} is not allowed: expected the name of a file in "
+                        f"conf/experiment/{_suggest(str(v), known)}: {', '.join(known)}")
             continue
         if key == "scenario":
             vals = _values(o)
@@ -593,9 +677,38 @@ def _quiet_mesa() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def run_task(cfg: DictConfig) -> Path:
-    """Validate, run, write the outputs and print the summary; returns the run directory."""
-    from . import ensemble
+def _config_hash(run: dict[str, Any], scenario: Scenario) -> str:
+    """Hash of what decides this run's results (not workers, chunking, progress)."""
+    from .runner import config_hash
+    from .scenario import to_dict
+
+    return config_hash({"scenario": to_dict(scenario), "worlds": run["worlds"],
+                        "days": run["days"], "seed": run["seed"], "record": run["record"],
+                        "design": run["design"], "plots": run["plots"]})
+
+
+def _design_points(run: dict[str, Any], scenario: Scenario) -> tuple[Any, int]:
+    """The design's points and worlds per point."""
+    from .design import sample
+
+    d = run["design"]
+    points = sample(d["ranges"], n=d["points"], method=d["method"],
+                    seed=run["seed"] if d["seed"] is None else d["seed"], scenario=scenario,
+                    levels=d["levels"])
+    return points, d["worlds_per_point"] or run["worlds"]
+
+
+def run_task(cfg: DictConfig) -> dict[str, Any]:
+    """Validate, run, write the outputs and print the summary.
+
+    A run directory that already holds this run's complete results (same config hash, see
+    :mod:`sim.runner`) is skipped (``resume=false`` recomputes); an interrupted run resumes from
+    its finished chunks.
+
+    Returns:
+        ``run_dir``, ``worlds``, ``seconds`` and ``skipped``.
+    """
+    from . import runner
     from .io import write_json_atomic, write_parquet_atomic, write_text_atomic
     from .outcomes import describe
     from .scenario import to_dict
@@ -608,20 +721,59 @@ def run_task(cfg: DictConfig) -> Path:
     hc = HydraConfig.get()
     run_dir = Path(hc.runtime.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    runner.clean_temporary(run_dir)
+    (run_dir / "error.json").unlink(missing_ok=True)
     worlds, days, seed, record = run["worlds"], run["days"], run["seed"], run["record"]
-    log.info("%s: %s worlds x %s days, seed %s -> %s", label, f"{worlds:,}", days, seed, run_dir)
+    design = points = None
+    if run["design"] is not None:
+        points, per_point = _design_points(run, scenario)
+        worlds = len(points) * per_point
+        design = {**run["design"], "worlds_per_point": per_point, "points": len(points)}
+    key = _config_hash(run, scenario)
+    if run["resume"] and runner.is_complete(run_dir, key):
+        runner.clear_checkpoints(run_dir)  # left over if killed right after the manifest
+        print(f"{label}: already complete in {run_dir} (same settings); skipped. Use "
+              "resume=false to run it again.")
+        sys.stdout.flush()
+        return {"run_dir": str(run_dir), "worlds": worlds, "seconds": 0.0, "skipped": True}
+    (run_dir / runner.MANIFEST).unlink(missing_ok=True)  # from here on the run is not complete
+    if design is None:
+        log.info("%s: %s worlds x %s days, seed %s -> %s", label, f"{worlds:,}", days, seed, run_dir)
+    else:
+        log.info("%s: design of %s points x %s worlds x %s days, seed %s -> %s", label,
+                 f"{design['points']:,}", f"{design['worlds_per_point']:,}", days, seed, run_dir)
 
-    results = ensemble.run(scenario, worlds=worlds, days=days, seed=seed, record=record,
-                           chunk_worlds=run["chunk_worlds"],
-                           progress=_want_progress(run["progress"], worlds, days))
+    params = None
+    if design is not None:
+        from .design import expand
+
+        params = expand(points, design["worlds_per_point"])
+    results, chunk_info = runner.run_checkpointed(
+        run_dir, scenario, worlds=worlds, days=days, seed=seed, record=record, params=params,
+        chunk_worlds=run["chunk_worlds"], workers=run["workers"],
+        progress=_want_progress(run["progress"], worlds, days), key=key, resume=run["resume"])
     t_sim = time.perf_counter() - t0
 
     written = []
-    write_parquet_atomic(results.worlds, run_dir / "worlds.parquet")
-    written.append("worlds.parquet")
+    if design is None:
+        write_parquet_atomic(results.worlds, run_dir / "worlds.parquet")
+        written.append("worlds.parquet")
+    else:
+        from .design import design_table, job_summary
+
+        table = design_table(points, design["worlds_per_point"], results.worlds)
+        write_parquet_atomic(table, run_dir / "sweep.parquet")
+        jobs = job_summary(table)
+        write_parquet_atomic(jobs, run_dir / "jobs.parquet")
+        write_text_atomic(run_dir / "jobs.csv", jobs.to_csv(index=False))
+        written += ["sweep.parquet", "jobs.parquet", "jobs.csv"]
     if record != "none" and results.timeseries is not None:
         write_parquet_atomic(results.timeseries, run_dir / "timeseries.parquet")
         written.append("timeseries.parquet")
+    ceasefires = getattr(results, "ceasefires", None)
+    if ceasefires is not None:
+        write_parquet_atomic(ceasefires, run_dir / "ceasefires.parquet")
+        written.append("ceasefires.parquet")
     import yaml
 
     header = (f"# Resolved, validated scenario of this run ({label}; every field, defaults "
@@ -633,10 +785,14 @@ def run_task(cfg: DictConfig) -> Path:
     headline = results.summary()
     summary = {"scenario": label, "scenario_title": scenario.name, "scenario_source": source,
                "seed": seed, "worlds": worlds, "days": days, "record": record, **headline}
+    if design is not None:
+        summary["design"] = design
     write_json_atomic(run_dir / "summary.json", summary)
     written.append("summary.json")
 
     manifest = {
+        "complete": True,
+        "config_hash": key,
         "versions": versions(),
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
@@ -644,7 +800,11 @@ def run_task(cfg: DictConfig) -> Path:
         "scenario": label,
         "scenario_source": source,
         "seed": seed, "worlds": worlds, "days": days, "record": record,
+        "design": design,
         "chunk_worlds": run["chunk_worlds"],
+        "workers": run["workers"],
+        "chunks": chunk_info["chunks"],
+        "chunks_resumed": chunk_info["chunks_resumed"],
         "git": git_state(),
         "started_at": started_at.isoformat(timespec="seconds"),
         "simulation_seconds": round(t_sim, 3),
@@ -654,54 +814,84 @@ def run_task(cfg: DictConfig) -> Path:
         "run_dir": str(run_dir.resolve()),
         "files": written + ["manifest.json"],
     }
-    manifest["wall_time_seconds"] = round(time.perf_counter() - t0, 3)
-    write_json_atomic(run_dir / "manifest.json", manifest)
-
     if run["plots"]:
-        figures = _save_figures(run_dir, results)
+        figures = _save_figures(run_dir, results, sweep=design is not None)
         if figures is not None:
             manifest["figures"] = figures
-            manifest["wall_time_seconds"] = round(time.perf_counter() - t0, 3)
-            write_json_atomic(run_dir / "manifest.json", manifest)
+    manifest["wall_time_seconds"] = round(time.perf_counter() - t0, 3)
+    # Written last: its presence (complete, with this config hash) marks the run as finished.
+    write_json_atomic(run_dir / "manifest.json", manifest)
+    runner.clear_checkpoints(run_dir)
 
     print(describe(headline, label))
     print(f"Results: {run_dir}")
     sys.stdout.flush()
-    return run_dir
+    return {"run_dir": str(run_dir), "worlds": worlds, "seconds": round(t_sim, 3),
+            "skipped": False}
 
 
-def _save_figures(run_dir: Path, results: Any) -> list[str] | None:
-    """Call ``sim.plots.save_standard_figures`` if that module exists; the PNGs it wrote."""
+def _save_figures(run_dir: Path, results: Any, sweep: bool = False) -> list[str] | None:
+    """Call ``sim.plots.save_standard_figures`` (or, for a design, the sweep figures of
+    ``sim.plot``) if that module exists; the PNGs it wrote."""
     if importlib.util.find_spec("sim.plots") is None:
         return None
     os.environ.setdefault("MPLBACKEND", "Agg")
-    plots = importlib.import_module("sim.plots")
-    save = getattr(plots, "save_standard_figures", None)
-    if save is None:
-        return None
     before = set(run_dir.rglob("*.png"))
-    save(run_dir, results)
+    if sweep:
+        from .plot import sweep_figures
+
+        sweep_figures(run_dir)
+    else:
+        plots = importlib.import_module("sim.plots")
+        save = getattr(plots, "save_standard_figures", None)
+        if save is None:
+            return None
+        save(run_dir, results)
     return sorted(str(p.relative_to(run_dir)) for p in set(run_dir.rglob("*.png")) - before)
 
 
+def _record_error(e: BaseException) -> None:
+    """Leave ``error.json`` in the job's directory, so a sweep collector can say what failed."""
+    import traceback
+
+    from .io import write_json_atomic
+
+    try:
+        out = Path(HydraConfig.get().runtime.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out / "error.json", {
+            "type": type(e).__name__, "message": str(e),
+            "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__))})
+    except Exception:
+        pass
+
+
+def _is_multirun() -> bool:
+    try:
+        from hydra.types import RunMode
+
+        return HydraConfig.get().mode == RunMode.MULTIRUN
+    except Exception:
+        return False
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _hydra_task(cfg: DictConfig) -> None:
+def _hydra_task(cfg: DictConfig) -> dict[str, Any]:
     _STATE["started"] = True
     try:
-        run_task(cfg)
+        return run_task(cfg)
     except ScenarioError as e:
         _STATE["user_error"] = True
         _error(str(e))
-        try:
-            from hydra.types import RunMode
-
-            multirun = HydraConfig.get().mode == RunMode.MULTIRUN
-        except Exception:
-            multirun = False
-        if multirun:
+        if _is_multirun():
+            _record_error(e)
             # Hydra runs the other jobs, then prints this message (no traceback: compact)
             raise SweepJobError(str(e)) from None
         sys.exit(2)
+    except Exception as e:
+        if _is_multirun():
+            _record_error(e)
+        raise
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -720,6 +910,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
     _STATE["started"] = False
     _STATE["user_error"] = False
+    from . import sweep
+
+    sweep.SESSION.update(sweep_dir=None, collected=False)
     sys.argv = [sys.argv[0] if sys.argv else PROG, *flags, *overrides]
     try:
         _hydra_task()
@@ -730,6 +923,10 @@ def main(argv: list[str] | None = None) -> None:
             # the run started, or a sweep job stopped on a bad value: a user mistake.
             sys.exit(2)
         raise
+    finally:
+        # A multirun whose jobs failed ends without on_multirun_end: collect what finished.
+        if sweep.SESSION["sweep_dir"] is not None and not sweep.SESSION["collected"]:
+            sweep.collect_quietly(sweep.SESSION["sweep_dir"])
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ the chunk size or on how many processes share the chunks.
 
 Each chunk builds its own parameter arrays (:func:`chunk_params`) from the scenario and its rows
 of the per-world parameter table, so a run of a million worlds never holds the expanded
-parameters of more than the chunks in flight. With ``workers > 1`` the chunks run in a pool of
-``spawn`` processes (each re-imports :mod:`sim`; the compiled rules load from numba's on-disk
-cache) and are put back in world order, so the results are identical to ``workers=1``.
+parameters of more than the chunks in flight. With ``workers = N > 1`` this process and N - 1
+``spawn`` worker processes share the chunks (each worker re-imports :mod:`sim`; the compiled
+rules load from numba's on-disk cache); the chunks are put back in world order, so the results
+are identical to ``workers=1``.
 
 :func:`iter_chunks` and :func:`assemble` are the two halves of :func:`run`; :mod:`sim.runner`
 uses them to checkpoint a long run chunk by chunk.
@@ -128,40 +129,64 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
                 workers: int = 1) -> Iterator[tuple[int, int, ChunkResult]]:
     """Run chunks ``(lo, hi)`` of a run and yield ``(lo, hi, result)`` as each finishes.
 
-    With ``workers > 1`` the chunks run in a pool of spawned processes, at most two per worker
-    in flight (bounded memory), and come back in the order they finish; put them back in world
-    order with :func:`assemble`.
+    With ``workers = N > 1`` the chunks are shared by N processes: this one and N - 1 spawned
+    workers (at most three chunks queued per worker, so memory stays bounded). This process
+    starts stepping chunks at once, while the workers are still starting up. Chunks come back
+    in the order they finish; put them back in world order with :func:`assemble`.
     """
     spans = list(spans)
     part = (lambda lo, hi: None) if params is None or not len(params.columns) else \
         (lambda lo, hi: params.iloc[lo:hi])
     jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record))
             for lo, hi in spans)
-    if workers == 1 or len(spans) <= 1:
+    spawned = min(workers, len(spans)) - 1
+    if spawned < 1:
         for lo, hi, job in jobs:
             yield lo, hi, _run_job(job)
         return
-    pool = ProcessPoolExecutor(min(workers, len(spans)), mp_context=mp.get_context("spawn"))
+    # Inside a joblib (loky) worker the global start method is "loky", which a spawned child
+    # cannot set up: use "spawn" while the pool lives.
+    method = mp.get_start_method(allow_none=True)
+    foreign = method not in (None, "fork", "spawn", "forkserver")
+    if foreign:
+        mp.set_start_method("spawn", force=True)
+    pool = ProcessPoolExecutor(spawned, mp_context=mp.get_context("spawn"))
+    pending: dict = {}
+
+    def fill() -> None:
+        while len(pending) < 3 * spawned:
+            nxt = next(jobs, None)
+            if nxt is None:
+                return
+            lo, hi, job = nxt
+            pending[pool.submit(_run_job, job)] = (lo, hi)
+
+    def harvest(block: bool):
+        done, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        out = []
+        for f in sorted(done, key=lambda f: pending[f][0]):
+            lo, hi = pending.pop(f)
+            out.append((lo, hi, f.result()))
+        return out
+
     try:
-        pending: dict = {}
-
-        def fill() -> None:
-            while len(pending) < 2 * workers:
-                nxt = next(jobs, None)
-                if nxt is None:
-                    return
-                lo, hi, job = nxt
-                pending[pool.submit(_run_job, job)] = (lo, hi)
-
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for f in sorted(done, key=lambda f: pending[f][0]):
-                lo, hi = pending.pop(f)
-                yield lo, hi, f.result()
+        while True:
+            # Collect what the workers finished, then top their queues up, so that they never
+            # wait while this process steps its own chunk.
+            if pending:
+                yield from harvest(block=False)
             fill()
+            nxt = next(jobs, None)
+            if nxt is None:
+                break
+            lo, hi, job = nxt
+            yield lo, hi, _run_job(job)  # this process's share
+        while pending:
+            yield from harvest(block=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if foreign:
+            mp.set_start_method(method, force=True)
 
 
 def assemble(s: Scenario, parts: Sequence[ChunkResult], seed: int, days: int, record: str,
@@ -207,7 +232,8 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         chunk_worlds: worlds stepped together (memory and speed only; results are identical).
         first_world: index of the first world (to split a run across processes).
         progress: show a progress bar (worlds done, worlds per second, time left).
-        workers: processes to spread the chunks over (results are identical for any number).
+        workers: processes that share the chunks: this one and ``workers - 1`` spawned ones
+            (results are identical for any number).
 
     Returns:
         :class:`~sim.outcomes.Results` with one row per world.

@@ -231,7 +231,7 @@ def test_program_error_exits_1_with_traceback(tmp_path):
         "import sim.ensemble, sim.cli\n"
         "def boom(*a, **k):\n"
         "    raise RuntimeError('deliberate bug')\n"
-        "sim.ensemble.run = boom\n"
+        "sim.ensemble.run = sim.ensemble.iter_chunks = boom  # the command line steps chunks\n"
         f"sim.cli.main(['scenario_file={MINI}', 'worlds=4', 'days=5', 'plots=false',\n"
         f"              'hydra.run.dir={tmp_path / 'r'}'])\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
