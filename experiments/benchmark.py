@@ -3,9 +3,9 @@
     python experiments/benchmark.py                      # 10,000 worlds x 730 days, kabul_2022
     python experiments/benchmark.py --worlds 2000 --repeats 3
 
-Prints the kernel's faction-days per second (median of ``--repeats`` runs), the Mesa agent
-mode's on ``--mesa-worlds`` worlds, their ratio (both measured in this process), and the peak
-resident memory of the process.
+Prints the kernel's faction-days per second in one process (median of ``--repeats`` runs) and
+with ``workers=2``, the Mesa agent mode's on ``--mesa-worlds`` worlds, their ratio (measured in
+this process), and the peak resident memory of the process.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import time
 import sim
 
 
-def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int) -> float:
+def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1) -> float:
     t = time.perf_counter()
-    sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk)
+    sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk, workers=workers)
     return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
 
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sim.run(s, worlds=64, days=30, seed=a.seed)  # warm-up
     kernel = [kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed) for _ in range(a.repeats)]
+    both = [kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, workers=2) for _ in range(a.repeats)]
     mesa = [mesa_rate(s, a.mesa_worlds, a.days, a.seed) for _ in range(max(1, a.repeats))]
     k, m = statistics.median(kernel), statistics.median(mesa)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -58,9 +59,11 @@ def main(argv: list[str] | None = None) -> int:
           f"chunks of {a.chunk_worlds} worlds")
     print(f"kernel     {k / 1e6:8.2f} M faction-days/s  (median of {a.repeats}: "
           + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
+    print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores, "
+          f"process start-up included; median of {a.repeats})")
     print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of "
           f"{len(mesa)})")
-    print(f"ratio      {k / m:8.0f} x")
+    print(f"ratio      {k / m:8.0f} x   (one kernel process against the Mesa agent mode)")
     print(f"peak RSS   {peak_mb:8.0f} MB")
     return 0
 
