@@ -4,7 +4,7 @@
 world one day by calling, for each world, :func:`world_day`, which applies the very rule functions
 the Mesa agents call (:mod:`sim.actors`, :mod:`sim.negotiation`, :mod:`sim.outcomes`) in the same
 order. Arrays are shaped ``[worlds, actors]``; the loop over worlds is compiled, the loop over
-days stays in Python to fetch each day's random numbers. :func:`run_chunk` steps one chunk of
+days runs in compiled blocks of days between draws of random numbers. :func:`run_chunk` steps one chunk of
 worlds through the horizon; :mod:`sim.ensemble` splits a run into chunks.
 """
 
@@ -201,6 +201,22 @@ def step_worlds(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw,
                   ubuf[k // group, t, k % group], series[w], record)
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def step_block(day0, days, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
+               due_days, prisoners, at_talks, active, ubuf, offset, series, record):
+    """Advance every world ``days`` days from ``day0``, day ``d`` reading block day ``d`` of the
+    random streams' buffer (one call per block keeps the Python overhead off the hot loop)."""
+    group = ubuf.shape[2]
+    for d in range(days):
+        day = day0 + d
+        out = series[d if record else 0]
+        for w in range(ws.shape[0]):
+            k = offset + w
+            world_day(float(day), ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w],
+                      cf_log[w], pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w],
+                      active[w], ubuf[k // group, d, k % group], out[w], record)
+
+
 def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None = None,
          t: int = 0, offset: int = 0) -> None:
     """Advance every world one day with the day's uniforms ``u`` ``[W, slots]`` (or a random
@@ -227,11 +243,17 @@ def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none",
     streams = WorldStreams(seed, start, p.worlds,
                            slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind)))
     recorded = np.empty((days, p.worlds, len(outcomes.SERIES))) if record != "none" else None
-    for day in range(days):
-        buf, t = streams.next_block_day()
-        step(x, p, buf, day, None if recorded is None else recorded[day], t, streams.offset)
+    scratch = np.empty((1, p.worlds, len(outcomes.SERIES)))
+    for day0 in range(0, days, streams.block_days):
+        n = min(streams.block_days, days - day0)
+        out = scratch if recorded is None else recorded[day0:day0 + n]
+        step_block(day0, n, x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.cf_log,
+                   p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
+                   p.item_at_talks, p.item_active, streams.next_block(), streams.offset, out,
+                   recorded is not None)
         if on_day is not None:
-            on_day(day)
+            for day in range(day0, day0 + n):
+                on_day(day)
     index = np.arange(start, start + p.worlds)
     table = outcomes.outcome_table(x.ws, days, index, outcomes.ttp_fighters(x.fac))
     series = None

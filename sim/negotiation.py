@@ -141,8 +141,10 @@ def negotiate(ws, fac, promise_day, delivered, at_talks, active, prisoners, host
     ended = cause != NOT_ENDED
     # Prisoners-first offers are promised when talks open; the rest comes with the deal. Promises
     # made this evening can first be kept tomorrow morning.
-    promised, items = state_rules.promise(day + 1.0, promise_day, delivered, at_talks, active,
-                                          prisoners, opened, deal)
+    promised, items = 0.0, 0.0
+    if opened or deal:
+        promised, items = state_rules.promise(day + 1.0, promise_day, delivered, at_talks, active,
+                                              prisoners, opened, deal)
     new_phase = phase
     if opened:
         new_phase = TALKS

@@ -53,6 +53,16 @@ class WorldStreams:
         self._next += 1
         return self._buf, t
 
+    def next_block(self) -> np.ndarray:
+        """Draw the next ``block_days`` days at once and return the buffer: world ``i`` of this
+        stream reads day ``t`` of the block at ``buffer[(offset + i) // GROUP, t,
+        (offset + i) % GROUP]``. Must start on a block boundary (not after :meth:`next_day`)."""
+        if self._next != self.block_days:
+            raise RuntimeError("next_block() must start on a block boundary")
+        for gi, gen in enumerate(self.gens):
+            gen.random(out=self._buf[gi])
+        return self._buf
+
     def next_day(self) -> np.ndarray:
         """Uniforms in [0, 1) for the next day, shaped ``[worlds, slots]``."""
         buf, t = self.next_block_day()
