@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
           f"chunks of {a.chunk_worlds} worlds")
     print(f"kernel     {k / 1e6:8.2f} M faction-days/s  (median of {a.repeats}: "
           + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
-    print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores, "
-          f"process start-up included; median of {a.repeats})")
+    print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
+          f"worker start-up paid once, in the first run; median of {a.repeats})")
     print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of "
           f"{len(mesa)})")
     print(f"ratio      {k / m:8.0f} x   (one kernel process against the Mesa agent mode)")

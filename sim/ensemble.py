@@ -17,6 +17,7 @@ uses them to checkpoint a long run chunk by chunk.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -150,7 +151,9 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
     foreign = method not in (None, "fork", "spawn", "forkserver")
     if foreign:
         mp.set_start_method("spawn", force=True)
-    pool = ProcessPoolExecutor(spawned, mp_context=mp.get_context("spawn"))
+    # Outside a joblib worker the pool is kept for the next run; inside one it lives for this run.
+    pool = ProcessPoolExecutor(spawned, mp_context=mp.get_context("spawn")) if foreign \
+        else _worker_pool(spawned)
     pending: dict = {}
 
     def fill() -> None:
@@ -183,10 +186,40 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             yield lo, hi, _run_job(job)  # this process's share
         while pending:
             yield from harvest(block=True)
+    except BaseException:
+        if not foreign:
+            _drop_worker_pool()
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for f in pending:
+            f.cancel()
         if foreign:
+            pool.shutdown(wait=True, cancel_futures=True)
             mp.set_start_method(method, force=True)
+
+
+_POOL: dict[str, object] = {}
+
+
+def _worker_pool(size: int) -> ProcessPoolExecutor:
+    """Worker processes kept for the life of this process, so that repeated runs (sweeps of
+    designs, calibration generations, benchmarks) pay the start-up of spawned workers once."""
+    pool = _POOL.get("pool")
+    if pool is None or _POOL.get("size") != size or getattr(pool, "_broken", False):
+        _drop_worker_pool()
+        pool = ProcessPoolExecutor(size, mp_context=mp.get_context("spawn"))
+        _POOL.update(pool=pool, size=size)
+    return pool  # type: ignore[return-value]
+
+
+def _drop_worker_pool() -> None:
+    pool = _POOL.pop("pool", None)
+    _POOL.pop("size", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[attr-defined]
+
+
+atexit.register(_drop_worker_pool)
 
 
 def assemble(s: Scenario, parts: Sequence[ChunkResult], seed: int, days: int, record: str,
