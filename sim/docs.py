@@ -113,6 +113,17 @@ def _enum_type(f: dataclasses.Field) -> type[Enum] | None:
 # --------------------------------------------------------------------------------------------
 
 
+# Units read from a field name's suffix, most specific first.
+UNIT_SUFFIXES = (
+    ("_per_kfighter_per_day", "attacks per 1,000 fighters per day"),
+    ("_per_day", "per day"),
+    ("_days", "days"),
+    ("_share", "share"),
+    ("_per_attack_count", "people per attack"),
+    ("_count", "count"),
+)
+
+
 def unit_of(name: str, f: dataclasses.Field) -> str:
     """Unit of a scenario field, read from its name suffix (see :mod:`sim.schema`)."""
     kind = _type_name(f)
@@ -122,19 +133,7 @@ def unit_of(name: str, f: dataclasses.Field) -> str:
         return UNIT_EXCEPTIONS[name]
     if kind not in ("int", "float"):
         return "text"
-    if name.endswith("_per_kfighter_per_day"):
-        return "attacks per 1,000 fighters per day"
-    if name.endswith("_per_day"):
-        return "per day"
-    if name.endswith("_days"):
-        return "days"
-    if name.endswith("_share"):
-        return "share"
-    if name.endswith("_per_attack_count"):
-        return "people per attack"
-    if name.endswith("_count"):
-        return "count"
-    return "number"
+    return next((unit for suffix, unit in UNIT_SUFFIXES if name.endswith(suffix)), "number")
 
 
 def allowed_of(f: dataclasses.Field) -> str:
