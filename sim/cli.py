@@ -11,8 +11,7 @@
 
 Each run writes into its run directory (``hydra.run.dir``, by default
 ``results/<scenario>/<date_time>``): ``worlds.parquet``, ``summary.json``, ``timeseries.parquet``
-(when ``record`` is not ``none``), ``scenario.yaml``, ``manifest.json``, figures (``plots=true``,
-when :mod:`sim.plots` exists) and Hydra's ``.hydra/``. Every file is written atomically.
+(when ``record`` is not ``none``), ``scenario.yaml``, ``manifest.json``, figures (``plots=true``) and Hydra's ``.hydra/``. Every file is written atomically.
 
 Sweeps (``-m``) write into ``results/sweeps/<experiment>/<job values>`` (:mod:`sim.sweep`) and
 are collected into ``sweep.parquet`` at the end. A run whose directory already holds its
@@ -43,7 +42,6 @@ import dataclasses
 import datetime
 import difflib
 import importlib
-import importlib.util
 import logging
 import os
 import platform
@@ -815,9 +813,7 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
         "files": written + ["manifest.json"],
     }
     if run["plots"]:
-        figures = _save_figures(run_dir, results, sweep=design is not None)
-        if figures is not None:
-            manifest["figures"] = figures
+        manifest["figures"] = _save_figures(run_dir, results, sweep=design is not None)
     manifest["wall_time_seconds"] = round(time.perf_counter() - t0, 3)
     # Written last: its presence (complete, with this config hash) marks the run as finished.
     write_json_atomic(run_dir / "manifest.json", manifest)
@@ -830,24 +826,19 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
             "skipped": False}
 
 
-def _save_figures(run_dir: Path, results: Any, sweep: bool = False) -> list[str] | None:
-    """Call ``sim.plots.save_standard_figures`` (or, for a design, the sweep figures of
-    ``sim.plot``) if that module exists; the PNGs it wrote."""
-    if importlib.util.find_spec("sim.plots") is None:
-        return None
+def _save_figures(run_dir: Path, results: Any, sweep: bool = False) -> list[str]:
+    """Write the run's standard figures (:func:`sim.plots.save_standard_figures`, or for a
+    design the sweep figures of :func:`sim.plot.sweep_figures`); the PNGs it wrote."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    before = set(run_dir.rglob("*.png"))
     if sweep:
         from .plot import sweep_figures
 
-        sweep_figures(run_dir)
+        paths = sweep_figures(run_dir)
     else:
-        plots = importlib.import_module("sim.plots")
-        save = getattr(plots, "save_standard_figures", None)
-        if save is None:
-            return None
-        save(run_dir, results)
-    return sorted(str(p.relative_to(run_dir)) for p in set(run_dir.rglob("*.png")) - before)
+        from .plots import save_standard_figures
+
+        paths = save_standard_figures(run_dir, results)
+    return sorted(str(Path(p).relative_to(run_dir)) for p in paths)
 
 
 def _record_error(e: BaseException) -> None:

@@ -116,9 +116,7 @@ def _run_job(job) -> ChunkResult:
     turn its series into a table, so that only tables travel back."""
     s, part, lo, hi, seed, start, days, record = job
     p = chunk_params(s, hi - lo, part, lo)
-    out = run_chunk(p, seed, start, days, record)
-    table, series = out[0], out[1]
-    ceasefires = out[2] if len(out) > 2 else None
+    table, series, ceasefires = run_chunk(p, seed, start, days, record)
     series_df = None
     if series is not None:
         series_df = series_table(series, table["world"].to_numpy(), s.start, record)
@@ -188,7 +186,7 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             yield from harvest(block=True)
     except BaseException:
         if not foreign:
-            _drop_worker_pool()
+            shutdown_workers()
         raise
     finally:
         for f in pending:
@@ -206,20 +204,22 @@ def _worker_pool(size: int) -> ProcessPoolExecutor:
     designs, calibration generations, benchmarks) pay the start-up of spawned workers once."""
     pool = _POOL.get("pool")
     if pool is None or _POOL.get("size") != size or getattr(pool, "_broken", False):
-        _drop_worker_pool()
+        shutdown_workers()
         pool = ProcessPoolExecutor(size, mp_context=mp.get_context("spawn"))
         _POOL.update(pool=pool, size=size)
     return pool  # type: ignore[return-value]
 
 
-def _drop_worker_pool() -> None:
+def shutdown_workers(wait: bool = False) -> None:
+    """Stop the worker processes kept by :func:`run` (the next run with ``workers > 1`` starts
+    new ones); ``wait=True`` returns once they have exited."""
     pool = _POOL.pop("pool", None)
     _POOL.pop("size", None)
     if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[attr-defined]
+        pool.shutdown(wait=wait, cancel_futures=True)  # type: ignore[attr-defined]
 
 
-atexit.register(_drop_worker_pool)
+atexit.register(shutdown_workers)
 
 
 def assemble(s: Scenario, parts: Sequence[ChunkResult], seed: int, days: int, record: str,

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pandas as pd
@@ -282,26 +281,19 @@ def test_precheck_rewrites_overrides_for_a_scenario_file(mini_file):
         precheck(["worlds=10,0"])  # every value of a sweep is checked
 
 
-def test_plots_are_called_when_the_module_exists(tmp_path, monkeypatch):
-    import importlib.machinery
-
-    from sim import cli
-
-    calls = []
-    fake = types.ModuleType("sim.plots")
-    fake.__spec__ = importlib.machinery.ModuleSpec("sim.plots", None)
-
-    def save_standard_figures(run_dir, results):
-        calls.append((run_dir, results))
-        (Path(run_dir) / "survival.png").write_bytes(b"png")
-
-    fake.save_standard_figures = save_standard_figures
-    monkeypatch.setitem(sys.modules, "sim.plots", fake)
-    assert cli._save_figures(tmp_path, "results") == ["survival.png"]
-    assert calls == [(tmp_path, "results")]
-
-    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
-    assert cli._save_figures(tmp_path, "results") is None  # no module: skipped silently
+@needs_kabul
+def test_a_run_saves_its_standard_figures(tmp_path):
+    run_dir = tmp_path / "run"
+    ok(run_cli(["worlds=64", "days=120", "record=monthly", f"hydra.run.dir={run_dir}"], tmp_path))
+    names = ["collapse_causes.png", "distributions.png", "fan_chart.png", "survival.png"]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["figures"] == names
+    for name in names:
+        assert (run_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    off = tmp_path / "off"
+    ok(run_cli([*SMALL, f"hydra.run.dir={off}"], tmp_path))
+    assert not list(off.glob("*.png")) and "figures" not in json.loads(
+        (off / "manifest.json").read_text())
 
 
 def test_atomic_writes(tmp_path):
