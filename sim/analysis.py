@@ -13,19 +13,19 @@ thousands of points costs one vectorized run.
   parameter values inside which an outcome of interest (for example a first ceasefire lasting
   past 180 days) is likely, reported as readable bounds with coverage and density.
 
-Which PRIM and why: :func:`prim` below is a small peeling loop written here. On PyPI,
-``ema_workbench`` is heavy (it brings its own modelling framework and many dependencies), and
-``prim`` 1.0.0 (the standalone port of the workbench's PRIM) works here but is GPL-3 licensed
-(this project is MIT), imports pyplot and an extra plotting dependency (mplcursors) at import
-time and had its last release in 2024; scikit-learn (for a shallow decision tree) is not in the
-project's environment. The loop needs only NumPy and is short enough to read in full; it does
-peeling only (no pasting and no covering of further boxes), which is the part that finds the box.
+Which libraries and why: SALib for the Sobol indices (the reference implementation of Saltelli's
+estimators, with bootstrap confidence intervals), and the EMA Workbench (``ema_workbench``,
+TU Delft, the standard tool for scenario discovery in exploratory modelling) for PRIM: its
+:class:`~ema_workbench.analysis.prim.Prim` peels with the lenient objective and then pastes,
+and :func:`prim` reads its peeling trajectory. The workbench brings scikit-learn, statsmodels
+and seaborn and loads pyplot when imported, so it is imported only when :func:`prim` runs.
+(``prim`` 1.0.0, the standalone port, is GPL-3 licensed; this project is MIT.)
 
-PRIM in brief: start from the box spanning the sampled ranges. Repeatedly try, for every
-parameter, cutting off the ``peel_alpha`` share of the points still in the box at its low end or
-at its high end, and keep the cut that leaves the highest share of cases of interest in the box
-(its *density*). Stop when the box would hold fewer than ``min_mass`` of all points. Along the
-way, *coverage* (the share of all cases of interest that lie inside the box) falls while density
+PRIM in brief: start from the box spanning the sampled ranges. Repeatedly cut off the
+``peel_alpha`` share of the points still in the box at the low or high end of one parameter,
+choosing the cut that raises the share of cases of interest in the box (its *density*) most per
+point lost; stop before the box holds fewer than ``min_mass`` of all points. Along the way,
+*coverage* (the share of all cases of interest that lie inside the box) falls while density
 rises; :func:`prim` returns the whole trajectory and picks the densest box that still covers at
 least ``min_coverage`` of the cases.
 """
@@ -317,85 +317,74 @@ class Discovery:
                 f"{u} (coverage) and {self.mass:.0%} of the sampled {u} (mass).")
 
 
+def _workbench_prim():
+    """The EMA Workbench's PRIM module (imported on first use: it loads pyplot and more)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*ipyparallel.*")
+        from ema_workbench.analysis import prim as ema_prim
+    return ema_prim
+
+
 def prim(X: pd.DataFrame, y: np.ndarray | pd.Series, bounds: Mapping[str, tuple[float, float]] | None = None,
          peel_alpha: float = 0.05, min_mass: float = 0.05, min_coverage: float = 0.5,
          outcome: str = "case of interest") -> Discovery:
-    """PRIM peeling: the box of ``X`` where ``y`` is most often true.
+    """PRIM (the EMA Workbench's): the box of ``X`` where ``y`` is most often true.
 
     Args:
         X: one row per sampled point (or world), one numeric column per parameter.
         y: yes/no per row: is it a case of interest.
-        bounds: sampled range of each column (default: the columns' min and max).
+        bounds: sampled range of each column (default: the columns' min and max); a side of
+            the box the workbench leaves at the data's extreme is reported at this bound.
         peel_alpha: share of the points in the box cut off by one peel.
-        min_mass: stop before the box holds fewer than this share of all points.
-        min_coverage: choose the densest box on the trajectory whose coverage is at least this
-            (the first box, i.e. no restriction, if none is denser).
+        min_mass: the box never holds fewer than this share of all points.
+        min_coverage: choose the densest box on the peeling trajectory whose coverage is at
+            least this (the first box, i.e. no restriction, if none is denser).
         outcome: words for the cases of interest (used by :meth:`Discovery.describe`).
     """
     if not 0 < peel_alpha < 0.5:
         raise ValueError(f"peel_alpha = {peel_alpha} is not allowed: expected between 0 and 0.5")
     names = list(X.columns)
-    x = X.to_numpy(dtype=float)
     yy = np.asarray(y, dtype=bool)
-    if len(yy) != len(x):
-        raise ValueError(f"y has {len(yy)} values for {len(x)} rows of X")
+    if len(yy) != len(X):
+        raise ValueError(f"y has {len(yy)} values for {len(X)} rows of X")
+    x = X.reset_index(drop=True)
     if bounds is None:
-        bounds = {n: (float(np.nanmin(x[:, j])), float(np.nanmax(x[:, j]))) for j, n in enumerate(names)}
+        bounds = {n: (float(x[n].min()), float(x[n].max())) for n in names}
     range_lo = np.array([bounds[n][0] for n in names], dtype=float)
     range_hi = np.array([bounds[n][1] for n in names], dtype=float)
-    lo, hi = range_lo.copy(), range_hi.copy()
     n_all, n_pos = len(yy), int(yy.sum())
-    inside = np.ones(n_all, dtype=bool)
 
-    def record(step):
-        m = inside.sum()
-        row = {"step": step, "coverage": (yy & inside).sum() / n_pos if n_pos else np.nan,
-               "density": (yy & inside).sum() / m if m else np.nan, "mass": m / n_all,
+    # Each box of the trajectory as [lo, hi] per parameter, on the sampled ranges.
+    data_lo, data_hi = x.min().to_numpy(dtype=float), x.max().to_numpy(dtype=float)
+    limits = [(range_lo, range_hi)]
+    stats = [(1.0 if n_pos else np.nan, n_pos / n_all if n_all else np.nan, 1.0)]
+    if n_pos:
+        ema = _workbench_prim()
+        with warnings.catch_warnings():
+            # the workbench's own use of a pandas keyword that pandas now deprecates
+            warnings.filterwarnings("ignore", message=".*inplace keyword.*")
+            found = ema.Prim(x, yy.astype(int), peel_alpha=peel_alpha,
+                             mass_min=min_mass).find_box()
+        traj = found.peeling_trajectory
+        for i, lims in enumerate(found.box_lims[1:], start=1):
+            lo_i = lims.loc[0, names].to_numpy(dtype=float)
+            hi_i = lims.loc[1, names].to_numpy(dtype=float)
+            limits.append((np.where(lo_i > data_lo, lo_i, range_lo),
+                           np.where(hi_i < data_hi, hi_i, range_hi)))
+            stats.append(tuple(float(traj.loc[i, k]) for k in ("coverage", "density", "mass")))
+    rows = []
+    for step, ((lo, hi), (cov, dens, mass)) in enumerate(zip(limits, stats)):
+        row = {"step": step, "coverage": cov, "density": dens, "mass": mass,
                "restricted": int(((lo > range_lo) | (hi < range_hi)).sum())}
         for j, name in enumerate(names):
             row[f"{name}.lo"], row[f"{name}.hi"] = lo[j], hi[j]
-        return row
-
-    traj = [record(0)]
-    step = 0
-    while n_pos:
-        best = None  # (density, mass, j, side, new bound, new inside)
-        xin = x[inside]
-        for j in range(len(names)):
-            col = xin[:, j]
-            for side in ("lo", "hi"):
-                if side == "lo":
-                    cut = np.quantile(col, peel_alpha)
-                    keep = col > cut if cut <= col.min() else col >= cut
-                else:
-                    cut = np.quantile(col, 1 - peel_alpha)
-                    keep = col < cut if cut >= col.max() else col <= cut
-                kept = keep.sum()
-                if kept == len(col) or kept / n_all < min_mass or kept == 0:
-                    continue
-                dens = yy[inside][keep].mean()
-                cand = (dens, kept, j, side)
-                if best is None or cand[:2] > best[:2]:
-                    new_inside = inside.copy()
-                    new_inside[inside] = keep
-                    best = (dens, kept, j, side, col[keep].min() if side == "lo" else col[keep].max(),
-                            new_inside)
-        if best is None:
-            break
-        _, _, j, side, bound, inside = best
-        if side == "lo":
-            lo[j] = bound
-        else:
-            hi[j] = bound
-        step += 1
-        traj.append(record(step))
-    trajectory = pd.DataFrame(traj)
+        rows.append(row)
+    trajectory = pd.DataFrame(rows)
     ok = trajectory["coverage"] >= min_coverage
     pick = trajectory[ok] if ok.any() else trajectory.iloc[:1]
     chosen = int(pick.sort_values(["density", "coverage"], ascending=False).index[0])
     row = trajectory.loc[chosen]
-    blo = np.array([row[f"{n}.lo"] for n in names])
-    bhi = np.array([row[f"{n}.hi"] for n in names])
+    blo, bhi = limits[chosen]
     box = pd.DataFrame({"parameter": names, "lo": blo, "hi": bhi, "range_lo": range_lo,
                         "range_hi": range_hi, "restricted": (blo > range_lo) | (bhi < range_hi)})
     return Discovery(box=box, coverage=float(row["coverage"]), density=float(row["density"]),
