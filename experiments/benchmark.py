@@ -5,7 +5,9 @@
 
 Prints the kernel's faction-days per second in one process (median of ``--repeats`` runs) and
 with ``workers=2``, the Mesa agent mode's on ``--mesa-worlds`` worlds, their ratio (measured in
-this process), and the peak resident memory of the process.
+this process), this machine's speed at drawing uniforms (the kernel's random-number floor, and a
+yardstick for comparing figures from machines of different speed) and the peak resident memory of
+the process.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ import statistics
 import sys
 import time
 
+import numpy as np
+
 import sim
+from sim.kernel import slot_count
+from sim.params import build_params
 
 
 def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1) -> float:
@@ -32,6 +38,27 @@ def mesa_rate(scenario, worlds: int, days: int, seed: int) -> float:
         while model.running:
             model.step()
     return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
+
+
+def slots_per_faction_day(scenario) -> float:
+    """Uniforms the kernel draws per faction-day (every world draws a fixed row a day)."""
+    p = build_params(scenario, 1, None)
+    slots = slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind))
+    return slots / len(p.faction_ids)
+
+
+def uniform_rate(seconds: float = 1.0) -> float:
+    """This machine's speed at drawing uniforms (numpy PCG64, 10-million blocks): the floor a
+    kernel step cannot beat, and a yardstick for comparing figures across machines."""
+    gen = np.random.Generator(np.random.PCG64(0))
+    out = np.empty(10_000_000)
+    rates = []
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end or len(rates) < 3:
+        t = time.perf_counter()
+        gen.random(out=out)
+        rates.append(out.size / (time.perf_counter() - t))
+    return statistics.median(rates)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,10 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     sim.run(s, worlds=64, days=30, seed=a.seed)  # warm-up
+    machine_before = uniform_rate()
     kernel = [kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed) for _ in range(a.repeats)]
     both = [kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, workers=2) for _ in range(a.repeats)]
     mesa = [mesa_rate(s, a.mesa_worlds, a.days, a.seed) for _ in range(max(1, a.repeats))]
     k, m = statistics.median(kernel), statistics.median(mesa)
+    machine = statistics.median([machine_before, uniform_rate()])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"scenario {a.scenario}: {len(s.factions)} factions, {a.worlds:,} worlds x {a.days} days, "
           f"chunks of {a.chunk_worlds} worlds")
@@ -64,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of "
           f"{len(mesa)})")
     print(f"ratio      {k / m:8.0f} x   (one kernel process against the Mesa agent mode)")
+    print(f"machine    {machine / 1e6:8.0f} M uniforms/s (numpy PCG64, before and after; the "
+          f"kernel's random-number floor: {machine / slots_per_faction_day(s) / 1e6:.0f} M "
+          f"faction-days/s)")
     print(f"peak RSS   {peak_mb:8.0f} MB")
     return 0
 

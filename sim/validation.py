@@ -77,6 +77,7 @@ EPISODES: dict[str, Episode] = {e.name: e for e in (
     Episode("waziristan_2006", "2008-09-04", "two years, to see the accord end (reported: within a year)"),
     Episode("swat_2008", "2009-02-15", "until the next Swat deal of 16 Feb 2009 (swat_2009), by which the 2008 deal had failed"),
     Episode("swat_2009", "2010-02-15", "one year ('a little later', 000)"),
+    Episode("inducements_2012", "2015-12-31", "the four years 2012-2015 of 003's defections"),
     Episode("secret_talks_2020", "2021-02-28", "to the end of the UN's 'first two months of 2021' (004)", daily=True),
     Episode("ceasefire_2021", "2022-05-08", "until the Kabul talks of 9 May 2022 (kabul_2022)"),
     Episode("kabul_2022", "2023-05-08", "one year, to compare with 2021 and see defections under long ceasefires", daily=True),
@@ -381,6 +382,18 @@ def build_patterns() -> list[Pattern]:
             (EVENT_MIN_PROBABILITY, 1.0), f"the deal failed ({text})", "deal_failed",
             lambda r, n=name: r[n].ended().astype(float), unit="share"))
 
+    # --- 2012-2015: inducements pull whole factions over to the state -----------------------
+    o = _observed("inducements_2012")
+    n_defected = float(len(o["defected_factions"]))
+    P.append(Pattern(
+        "inducements_2012.defections", "inducements_2012",
+        f"factions that defected to the state by {EPISODES['inducements_2012'].end}", "value",
+        (n_defected, INF),
+        f"at least {n_defected:.0f}: " + ", ".join(o["defected_factions"])
+        + " (003: \"defections of major groups in the TTP, such as a faction of Punjabi Taliban\")",
+        "defected_factions",
+        lambda r: r["inducements_2012"].col("defections_to_state").astype(float), unit="factions"))
+
     # --- 2020: secret talks, no ceasefire, collapse around the new year ----------------------
     o = _observed("secret_talks_2020")
     first, last = o["talks_ended_window"]
@@ -605,6 +618,7 @@ KEY_COVERAGE: dict[str, dict[str, str]] = {
         "ceasefire_reached": "not a test: the scenario starts in the ceasefire",
         "deal_failed": "swat_2009.deal_failed",
     },
+    "inducements_2012": {"defected_factions": "inducements_2012.defections"},
     "secret_talks_2020": {
         "ceasefire_reached": "secret_talks_2020.no_ceasefire",
         "ended_by": "secret_talks_2020.no_ceasefire",

@@ -23,7 +23,7 @@ SEED_IDS = {"000", "001", "002", "003", "004"}
 SEEDS_DIR = Path(os.environ.get("TTP_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 
 EPISODES = ["kabul_2022", "secret_talks_2020", "ceasefire_2021", "shakai_2004", "waziristan_2006",
-            "swat_2008", "swat_2009"]
+            "swat_2008", "swat_2009", "inducements_2012"]
 
 
 def _all_present_false(base: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +54,7 @@ OBSERVED_KEYS = {
     "prisoners_released": int,
     "promises_kept": bool,
     "reunified_factions": "faction_ids",
+    "defected_factions": "faction_ids",
     "attacks_all_groups_min": "period_counts",
     "leaders_killed_ceasefire": "period_counts",
 }

@@ -110,7 +110,10 @@ def test_experiments_compose():
         assert sweep.job_values(jobs[-1])["state.offer.withdrawal_districts_count"] == 4
         eps = compose("config", ["+experiment=episodes_full_delivery"], return_hydra_config=True)
         jobs = sweep.expand_sweep([], {k: str(v) for k, v in eps.hydra.sweeper.params.items()})
-        assert len(jobs) == 14
+        # every documented episode of the validation report, shipped and changed
+        from sim.validation import EPISODES
+        assert sorted({sweep.job_values(j)["scenario"] for j in jobs}) == sorted(EPISODES)
+        assert len(jobs) == 2 * len(EPISODES)
         changed = compose("config", ["scenario=swat_2009", "+change=full_delivery"])
         assert changed.scenario.state.delivery_reliability == 1.0
         des = compose("config", ["+experiment=design_reliability_leverage"])
