@@ -689,7 +689,7 @@ EXPLANATIONS: dict[str, str] = {
         "2020-21: the seeds' own counts (004) show no rise after the collapse (32 attacks in "
         "January-February 2021 is a monthly rate no higher than over 100 in July-December 2020); "
         "the spike of seed 000 is in claimed casualties, tested separately. The report tests the "
-        "counts (the ratio row) rather than the issue's expectation of more attacks than before."),
+        "counts (the ratio row) rather than assuming more attacks than before."),
     "note:conditioning": (
         "Attack counts under the 2022 ceasefire are taken from worlds in which the ceasefire was in "
         "force the whole month, and 2020-21 counts from worlds with no ceasefire, as in the "
