@@ -225,7 +225,15 @@ def test_regrouping_under_a_ceasefire_makes_the_spike_after_it(mini_path):
 
 
 def test_domestic_pressure_brings_talks_sooner(mini_path):
-    calm = ensemble(mini_path, {"start_phase": "fighting", "state.domestic_pressure_share": 0.1})
-    pressed = ensemble(mini_path, {"start_phase": "fighting", "state.domestic_pressure_share": 0.9})
-    assert pressed["talks_rounds"].mean() > 1.2 * calm["talks_rounds"].mean()
-    assert pressed["ceasefire_reached"].mean() > calm["ceasefire_reached"].mean() + 0.05
+    """Pressure opens talks (the opening hazard grows with pressure and coercion), so the first
+    ceasefire comes sooner. Pressure decays (half-life of weeks), so the effect is on timing: it
+    is measured in the first 90 days and in the day of the first ceasefire, not in rounds over a
+    whole year, when talks keep reopening in both ensembles."""
+    fighting = {"start_phase": "fighting"}
+    calm = {**fighting, "state.domestic_pressure_share": 0.1}
+    pressed = {**fighting, "state.domestic_pressure_share": 0.9}
+    early_calm, early_pressed = ensemble(mini_path, calm, days=90), ensemble(mini_path, pressed, days=90)
+    assert early_pressed["talks_rounds"].mean() > 1.5 * early_calm["talks_rounds"].mean()
+    assert early_pressed["ceasefire_reached"].mean() > early_calm["ceasefire_reached"].mean() + 0.1
+    year_calm, year_pressed = ensemble(mini_path, calm), ensemble(mini_path, pressed)
+    assert year_pressed["days_to_ceasefire"].median() < 0.75 * year_calm["days_to_ceasefire"].median()
