@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from sim.scenario import leaf_paths, load_scenario, missing_sources, to_dict
 from sim.types import CollapseCause
+from sim.validation import EPISODES as VALIDATION_EPISODES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"
@@ -22,8 +23,7 @@ NAMES = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 SEED_IDS = {"000", "001", "002", "003", "004"}
 SEEDS_DIR = Path(os.environ.get("TTP_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 
-EPISODES = ["kabul_2022", "secret_talks_2020", "ceasefire_2021", "shakai_2004", "waziristan_2006",
-            "swat_2008", "swat_2009", "inducements_2012"]
+EPISODES = list(VALIDATION_EPISODES)  # the documented episodes of the validation report
 
 
 def _all_present_false(base: dict[str, Any]) -> dict[str, Any]:
