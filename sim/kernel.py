@@ -24,6 +24,17 @@ from .params import Params
 from .rng import WorldStreams
 from .rules import rule
 
+loop = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+"""Decorator for the kernel's loops over worlds and days.
+
+Each world's day works on row views of the batch arrays (``fac[w]``, ``promise_day[w]``, ...),
+the same one-world arrays the Mesa agents pass to the rules. With Numba's runtime on, every view
+costs an atomic reference-count increment and decrement, which took about a third of a day's
+step (``experiments/benchmark.py``). The loops allocate nothing and only borrow arrays their
+caller owns, so they are compiled without the runtime (Numba's ``_nrt`` flag): the same code,
+without the counting. The rules themselves, called alone by the Mesa agents, keep the runtime.
+"""
+
 WORLD_SLOTS = ("talks", "suspend", "state_end", "renew")
 FACTION_SLOTS = ("attack", "decide", "cohesion", "defect")
 
@@ -188,7 +199,7 @@ def world_day(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, p
         outcomes.series_values(ws, fac, spo, ttp, spoiler_attacks, hurt, series_out)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@loop
 def step_worlds(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
                 due_days, prisoners, at_talks, active, ubuf, t, offset, series, record):
     """Advance every world of a batch one day. World ``w`` reads its uniforms from the random
@@ -201,7 +212,7 @@ def step_worlds(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw,
                   ubuf[k // group, t, k % group], series[w], record)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@loop
 def step_block(day0, days, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
                due_days, prisoners, at_talks, active, ubuf, offset, series, record):
     """Advance every world ``days`` days from ``day0``, day ``d`` reading block day ``d`` of the
