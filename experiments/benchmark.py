@@ -3,11 +3,12 @@
     python experiments/benchmark.py                      # 10,000 worlds x 730 days, kabul_2022
     python experiments/benchmark.py --worlds 2000 --repeats 3
 
-Prints the kernel's faction-days per second in one process (median of ``--repeats`` runs) and
-with ``workers=2``, the Mesa agent mode's on ``--mesa-worlds`` worlds, their ratio (measured in
-this process), this machine's speed at drawing uniforms (the kernel's random-number floor, and a
-yardstick for comparing figures from machines of different speed) and the peak resident memory of
-the process.
+Prints the kernel's faction-days per second (median of ``--repeats`` runs) on one core (one
+thread), in one process (a second thread draws the random numbers of the next block of days, the
+default of a single-process run) and with ``workers=2``; the Mesa agent mode's on ``--mesa-worlds``
+worlds; their ratio (one core against one core, measured in this process); this machine's speed at
+drawing uniforms (the kernel's random-number floor, and a yardstick for comparing figures from
+machines of different speed) and the peak resident memory of the process.
 """
 
 from __future__ import annotations
@@ -25,10 +26,16 @@ from sim.kernel import slot_count
 from sim.params import build_params
 
 
-def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1) -> float:
-    t = time.perf_counter()
-    sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk, workers=workers)
-    return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
+def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1,
+                draw_ahead: bool = True) -> float:
+    before = sim.ensemble.DRAW_AHEAD
+    sim.ensemble.DRAW_AHEAD = draw_ahead
+    try:
+        t = time.perf_counter()
+        sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk, workers=workers)
+        return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
+    finally:
+        sim.ensemble.DRAW_AHEAD = before
 
 
 def mesa_rate(scenario, worlds: int, days: int, seed: int) -> float:
@@ -78,21 +85,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sim.run(s, worlds=64, days=30, seed=a.seed)  # warm-up
     machine_before = uniform_rate()
-    kernel = [kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed) for _ in range(a.repeats)]
-    both = [kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, workers=2) for _ in range(a.repeats)]
+    # The three settings take turns within each repeat, so that a slow spell of a shared
+    # machine does not fall on one of them only.
+    one_core, kernel, both = [], [], []
+    for _ in range(a.repeats):
+        one_core.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, draw_ahead=False))
+        kernel.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed))
+        both.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, workers=2))
     mesa = [mesa_rate(s, a.mesa_worlds, a.days, a.seed) for _ in range(max(1, a.repeats))]
-    k, m = statistics.median(kernel), statistics.median(mesa)
+    k1, m = statistics.median(one_core), statistics.median(mesa)
     machine = statistics.median([machine_before, uniform_rate()])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"scenario {a.scenario}: {len(s.factions)} factions, {a.worlds:,} worlds x {a.days} days, "
           f"chunks of {a.chunk_worlds} worlds")
-    print(f"kernel     {k / 1e6:8.2f} M faction-days/s  (median of {a.repeats}: "
+    print(f"kernel 1   {k1 / 1e6:8.2f} M faction-days/s  (one core, one thread; median of "
+          f"{a.repeats}: " + ", ".join(f"{x / 1e6:.2f}" for x in one_core) + ")")
+    print(f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, random "
+          f"numbers drawn ahead in a second thread; median of {a.repeats}: "
           + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
     print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
-          f"worker start-up paid once, in the first run; median of {a.repeats})")
+          f"worker start-up paid once, in the first run; median of {a.repeats}: "
+          + ", ".join(f"{x / 1e6:.2f}" for x in both) + ")")
     print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of "
           f"{len(mesa)})")
-    print(f"ratio      {k / m:8.0f} x   (one kernel process against the Mesa agent mode)")
+    print(f"ratio      {k1 / m:8.0f} x   (the kernel on one core against the Mesa agent mode)")
     print(f"machine    {machine / 1e6:8.0f} M uniforms/s (numpy PCG64, before and after; the "
           f"kernel's random-number floor: {machine / slots_per_faction_day(s) / 1e6:.0f} M "
           f"faction-days/s)")

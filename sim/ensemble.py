@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing as mp
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -38,6 +39,10 @@ RECORD = ("none", "monthly", "daily")
 DEFAULT_CHUNK_WORLDS = 512
 #: chunks per worker that :func:`plan_chunks` aims for, so that the processes finish together
 CHUNKS_PER_WORKER = 4
+#: a single-process run draws the next block of random numbers in a second thread, if it has
+#: a second core
+DRAW_AHEAD = len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else \
+    (os.cpu_count() or 1) > 1
 
 #: one chunk's results: (outcome table, series table or None, ceasefire table or None)
 ChunkResult = tuple[pd.DataFrame, "pd.DataFrame | None", "pd.DataFrame | None"]
@@ -111,12 +116,13 @@ def check_params(s: Scenario, worlds: int, params: pd.DataFrame | None,
         chunk_params(s, hi - lo, params.iloc[lo:hi], lo)
 
 
-def _run_job(job) -> ChunkResult:
+def _run_job(job, draw_ahead: bool = False) -> ChunkResult:
     """Run one chunk (in this process or a worker): build its parameters, step its worlds and
-    turn its series into a table, so that only tables travel back."""
+    turn its series into a table, so that only tables travel back. ``draw_ahead``: draw random
+    numbers in a second thread (see :func:`sim.kernel.run_chunk`)."""
     s, part, lo, hi, seed, start, days, record = job
     p = chunk_params(s, hi - lo, part, lo)
-    table, series, ceasefires = run_chunk(p, seed, start, days, record)
+    table, series, ceasefires = run_chunk(p, seed, start, days, record, draw_ahead=draw_ahead)
     series_df = None
     if series is not None:
         series_df = series_table(series, table["world"].to_numpy(), s.start, record)
@@ -140,8 +146,9 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             for lo, hi in spans)
     spawned = min(workers, len(spans)) - 1
     if spawned < 1:
+        # One process: a thread draws the random numbers of the next block while it steps.
         for lo, hi, job in jobs:
-            yield lo, hi, _run_job(job)
+            yield lo, hi, _run_job(job, draw_ahead=DRAW_AHEAD)
         return
     # Inside a joblib (loky) worker the global start method is "loky", which a spawned child
     # cannot set up: use "spawn" while the pool lives.
@@ -160,13 +167,13 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             if nxt is None:
                 return
             lo, hi, job = nxt
-            pending[pool.submit(_run_job, job)] = (lo, hi)
+            pending[pool.submit(_run_job, job)] = (lo, hi, job)
 
     def harvest(block: bool):
         done, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
         out = []
         for f in sorted(done, key=lambda f: pending[f][0]):
-            lo, hi = pending.pop(f)
+            lo, hi, _ = pending.pop(f)
             out.append((lo, hi, f.result()))
         return out
 
@@ -183,7 +190,16 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             lo, hi, job = nxt
             yield lo, hi, _run_job(job)  # this process's share
         while pending:
-            yield from harvest(block=True)
+            yield from harvest(block=False)
+            # Nothing left to start: rather than wait, take back the chunk queued last that no
+            # worker has started yet, and step it here.
+            stolen = next((f for f in sorted(pending, key=lambda f: -pending[f][0]) if f.cancel()),
+                          None)
+            if stolen is None:
+                yield from harvest(block=True)
+            else:
+                lo, hi, job = pending.pop(stolen)
+                yield lo, hi, _run_job(job)
     except BaseException:
         if not foreign:
             shutdown_workers()

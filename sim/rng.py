@@ -9,6 +9,11 @@ process it runs in, and the Mesa agent mode (one world) sees exactly the kernel'
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 GROUP = 64
@@ -17,6 +22,21 @@ GROUP = 64
 
 def _generator(seed: int, group: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(group,))))
+
+
+_DRAWER: dict[int, ThreadPoolExecutor] = {}
+_DRAWER_LOCK = threading.Lock()
+
+
+def _drawer() -> ThreadPoolExecutor:
+    """This process's thread that draws the next block of uniforms ahead of the kernel (one per
+    process id: a forked child inherits its parent's executor but not its thread)."""
+    with _DRAWER_LOCK:
+        pid = os.getpid()
+        if pid not in _DRAWER:
+            _DRAWER.clear()
+            _DRAWER[pid] = ThreadPoolExecutor(1, thread_name_prefix="negsim-draws")
+        return _DRAWER[pid]
 
 
 class WorldStreams:
@@ -53,14 +73,45 @@ class WorldStreams:
         self._next += 1
         return self._buf, t
 
+    def _fill(self, buf: np.ndarray) -> None:
+        for gi, gen in enumerate(self.gens):
+            gen.random(out=buf[gi])
+
+    def blocks(self, days: int, ahead: bool = False) -> Iterator[np.ndarray]:
+        """The buffers of the blocks that cover ``days`` days, one after the other (each laid
+        out as in :meth:`next_block`). A buffer is valid until the next one is asked for.
+
+        With ``ahead``, a thread draws the next block while the caller steps the current one
+        (numpy releases the GIL while it draws, and so does the kernel). The generators are
+        still drawn in order, block after block, so the numbers are the same either way; it
+        only uses a second core when one is idle.
+        """
+        if self._next != self.block_days:
+            raise RuntimeError("blocks() must start on a block boundary")
+        n = -(-days // self.block_days)
+        if not ahead or n < 2:
+            for _ in range(n):
+                yield self.next_block()
+            return
+        bufs = (self._buf, np.empty_like(self._buf))
+        pool = _drawer()
+        pending = pool.submit(self._fill, bufs[0])
+        try:
+            for b in range(n):
+                pending.result()
+                if b + 1 < n:
+                    pending = pool.submit(self._fill, bufs[(b + 1) % 2])
+                yield bufs[b % 2]
+        finally:
+            pending.result()  # never leave a draw running into a buffer the caller may reuse
+
     def next_block(self) -> np.ndarray:
         """Draw the next ``block_days`` days at once and return the buffer: world ``i`` of this
         stream reads day ``t`` of the block at ``buffer[(offset + i) // GROUP, t,
         (offset + i) % GROUP]``. Must start on a block boundary (not after :meth:`next_day`)."""
         if self._next != self.block_days:
             raise RuntimeError("next_block() must start on a block boundary")
-        for gi, gen in enumerate(self.gens):
-            gen.random(out=self._buf[gi])
+        self._fill(self._buf)
         return self._buf
 
     def next_day(self) -> np.ndarray:

@@ -6,6 +6,9 @@ worlds share the batch, or on the parameters of the other worlds.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,6 +92,47 @@ def test_worker_processes_do_not_change_results(mini_path, workers):
     many = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64, workers=workers)
     assert_frame_equal(one.worlds, many.worlds)
     assert_frame_equal(one.timeseries, many.timeseries)
+
+
+def test_drawing_ahead_in_a_thread_does_not_change_results(mini_path, monkeypatch):
+    """A single-process run draws the next block of random numbers in a second thread; the
+    numbers, and so every table, are those of drawing them in turn. 150 days span several
+    blocks, so the thread fills both buffers more than once."""
+    monkeypatch.setattr(sim.ensemble, "DRAW_AHEAD", True)
+    ahead = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64)
+    monkeypatch.setattr(sim.ensemble, "DRAW_AHEAD", False)
+    in_turn = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64)
+    assert_frame_equal(ahead.worlds, in_turn.worlds)
+    assert_frame_equal(ahead.timeseries, in_turn.timeseries)
+    assert_frame_equal(ahead.ceasefires, in_turn.ceasefires)
+
+
+def _attacks_in_child(path):
+    return _run(path, worlds=100, seed=4).worlds["ttp_attacks"].tolist()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_process_draws_ahead_with_its_own_thread(mini_path, monkeypatch):
+    """A process forked after a run inherits the parent's drawing thread's executor but not the
+    thread: its runs must start a thread of their own (not wait forever) and give the parent's
+    numbers."""
+    monkeypatch.setattr(sim.ensemble, "DRAW_AHEAD", True)
+    parent = _attacks_in_child(str(mini_path))
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_attacks_in_child, (str(mini_path),)).get(timeout=300)
+    assert child == parent
+
+
+def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
+    from sim.rng import WorldStreams
+    days = 5 * 32 + 3
+    in_turn = [b.copy() for b in WorldStreams(8, 70, 100, 7).blocks(days)]
+    ahead = [b.copy() for b in WorldStreams(8, 70, 100, 7).blocks(days, ahead=True)]
+    assert len(in_turn) == len(ahead) == 6
+    for a, b in zip(in_turn, ahead):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(in_turn[0], in_turn[1])
 
 
 def test_split_with_first_world_and_params(mini_path):
