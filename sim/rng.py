@@ -19,6 +19,14 @@ import numpy as np
 GROUP = 64
 """Worlds per random stream."""
 
+BLOCK_DAYS = 32
+"""Days of uniforms drawn per call, at most."""
+
+BLOCK_BYTES = 16 * 2**20
+"""Largest buffer of uniforms drawn per call: streams of many worlds draw fewer days at a time
+(a chunk of 512 worlds of six factions draws 32 days, one of 100,000 worlds one day), so memory
+does not grow with the chunk size times 32 days."""
+
 
 def _generator(seed: int, group: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(group,))))
@@ -47,13 +55,18 @@ class WorldStreams:
         start: index of the first world.
         count: number of worlds.
         slots: uniforms per world per day.
-        block_days: days drawn per call (a speed setting; it does not change the numbers).
+        block_days: days drawn per call (a speed and memory setting; it does not change the
+            numbers). Default: :data:`BLOCK_DAYS`, fewer if a block would exceed
+            :data:`BLOCK_BYTES`.
     """
 
-    def __init__(self, seed: int, start: int, count: int, slots: int, block_days: int = 32):
+    def __init__(self, seed: int, start: int, count: int, slots: int, block_days: int | None = None):
         self.first_group = start // GROUP
         last_group = (start + count - 1) // GROUP
         self.gens = [_generator(seed, g) for g in range(self.first_group, last_group + 1)]
+        if block_days is None:
+            day_bytes = len(self.gens) * GROUP * slots * 8
+            block_days = max(1, min(BLOCK_DAYS, BLOCK_BYTES // day_bytes))
         self.offset = start - self.first_group * GROUP
         self.count = count
         self.slots = slots

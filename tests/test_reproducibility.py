@@ -135,6 +135,29 @@ def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
     assert not np.array_equal(in_turn[0], in_turn[1])
 
 
+@pytest.mark.parametrize("block_days", [1, 5, 32])
+def test_days_drawn_per_call_do_not_change_the_numbers(block_days):
+    from sim.rng import WorldStreams
+    days = 70
+    reference = WorldStreams(3, 40, 130, 9, block_days=7)
+    other = WorldStreams(3, 40, 130, 9, block_days=block_days)
+    # A block's buffer is reused by the next block: copy each before asking for the next.
+    want = np.concatenate([b[:, : min(7, days - 7 * i)].copy()
+                           for i, b in enumerate(reference.blocks(days))], axis=1)
+    got = np.concatenate([b[:, : min(block_days, days - block_days * i)].copy()
+                          for i, b in enumerate(other.blocks(days))], axis=1)
+    assert want.shape == (3, days, 64, 9)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_chunk_of_many_worlds_draws_fewer_days_at_a_time():
+    from sim.rng import BLOCK_BYTES, BLOCK_DAYS, WorldStreams
+    assert WorldStreams(0, 0, 512, 31).block_days == BLOCK_DAYS
+    big = WorldStreams(0, 0, 20_000, 31)
+    assert big.block_days < BLOCK_DAYS
+    assert big.next_block().nbytes <= BLOCK_BYTES
+
+
 def test_split_with_first_world_and_params(mini_path):
     total, split = 200, 90
     rng = np.random.default_rng(0)
