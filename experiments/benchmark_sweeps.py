@@ -13,7 +13,8 @@ Prints:
    the plain function :func:`sim.design.simulate` (scenario loaded once); (c) one Hydra job per
    point (``python -m sim -m``, basic launcher), timed on ``--hydra-sample`` points and scaled
    to the whole design. Ratio = separate / batch.
-2. **workers**: ``--worlds`` worlds (default 100,000) with ``workers=1`` and ``workers=2``;
+2. **workers**: ``--worlds`` worlds (default 100,000) with ``workers=1`` on one core (random
+   numbers drawn in turn: ``sim.ensemble.DRAW_AHEAD`` off) and ``workers=2``;
    parallel efficiency = t1 / (2 * t2), start-up of the worker processes included (and again
    for a second run in the same process, which reuses the workers). It needs two
    idle cores, so each repeat also prints how many cores other processes kept busy, and the
@@ -139,6 +140,8 @@ def bench_workers(a) -> None:
 
     s = sim.load_scenario("kabul_2022")  # once: both runs must see the same parameters
     sim.run(s, worlds=64, days=5)
+    # workers=1 is the one-core baseline: no second thread drawing random numbers ahead.
+    ahead, sim.ensemble.DRAW_AHEAD = sim.ensemble.DRAW_AHEAD, False
     t1s, t2s, t2_kept, work = [], [], [], []
     for r in range(a.repeats):
         other = busy_cores()
@@ -175,7 +178,7 @@ def bench_workers(a) -> None:
     # What the machine allows: two independent single-process runs at once, each against alone.
     half = a.worlds // 2
     code = ("import sys, time; sys.path.insert(0, %r); import sim; s = sim.load_scenario('kabul_2022'); "
-            "sim.run(s, worlds=64, days=5); t = time.perf_counter(); "
+            "sim.ensemble.DRAW_AHEAD = False; sim.run(s, worlds=64, days=5); t = time.perf_counter(); "
             "sim.run(s, worlds=%d, days=%d); print(time.perf_counter() - t)") % (str(ROOT), half, a.days)
     ceilings = []
     for r in range(a.repeats):
@@ -200,6 +203,7 @@ def bench_workers(a) -> None:
           "needs two idle cores: see the 'other processes' figures above. Ceiling of this "
           f"machine (two independent processes at once): {median(ceilings):.0%}, so workers=2 "
           f"reaches {median(effs) / median(ceilings):.0%} of what two cores give here.")
+    sim.ensemble.DRAW_AHEAD = ahead
 
 
 _MEM_API = """
