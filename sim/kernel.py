@@ -30,7 +30,7 @@ loop = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 Each world's day works on row views of the batch arrays (``fac[w]``, ``promise_day[w]``, ...),
 the same one-world arrays the Mesa agents pass to the rules. With Numba's runtime on, every view
 costs an atomic reference-count increment and decrement, which took about a third of a day's
-step (``experiments/benchmark.py``). The loops allocate nothing and only borrow arrays their
+step (measured with perf on kabul_2022). The loops allocate nothing and only borrow arrays their
 caller owns, so they are compiled without the runtime (Numba's ``_nrt`` flag): the same code,
 without the counting. The rules themselves, called alone by the Mesa agents, keep the runtime.
 """

@@ -32,19 +32,18 @@ def _generator(seed: int, group: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(group,))))
 
 
-_DRAWER: dict[int, ThreadPoolExecutor] = {}
+_DRAWER: tuple[int, ThreadPoolExecutor] | None = None
 _DRAWER_LOCK = threading.Lock()
 
 
 def _drawer() -> ThreadPoolExecutor:
-    """This process's thread that draws the next block of uniforms ahead of the kernel (one per
-    process id: a forked child inherits its parent's executor but not its thread)."""
+    """This process's thread that draws the next block of uniforms ahead of the kernel, made
+    anew in a forked child (which inherits its parent's executor but not its thread)."""
+    global _DRAWER
     with _DRAWER_LOCK:
-        pid = os.getpid()
-        if pid not in _DRAWER:
-            _DRAWER.clear()
-            _DRAWER[pid] = ThreadPoolExecutor(1, thread_name_prefix="negsim-draws")
-        return _DRAWER[pid]
+        if _DRAWER is None or _DRAWER[0] != os.getpid():
+            _DRAWER = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="negsim-draws"))
+        return _DRAWER[1]
 
 
 class WorldStreams:

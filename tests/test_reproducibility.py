@@ -15,6 +15,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sim
+from sim.rng import BLOCK_BYTES, BLOCK_DAYS, WorldStreams
 
 DAYS = 150
 
@@ -125,7 +126,6 @@ def test_a_forked_process_draws_ahead_with_its_own_thread(mini_path, monkeypatch
 
 
 def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
-    from sim.rng import WorldStreams
     days = 5 * 32 + 3
     in_turn = [b.copy() for b in WorldStreams(8, 70, 100, 7).blocks(days)]
     ahead = [b.copy() for b in WorldStreams(8, 70, 100, 7).blocks(days, ahead=True)]
@@ -137,7 +137,6 @@ def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
 
 @pytest.mark.parametrize("block_days", [1, 5, 32])
 def test_days_drawn_per_call_do_not_change_the_numbers(block_days):
-    from sim.rng import WorldStreams
     days = 70
     reference = WorldStreams(3, 40, 130, 9, block_days=7)
     other = WorldStreams(3, 40, 130, 9, block_days=block_days)
@@ -151,7 +150,6 @@ def test_days_drawn_per_call_do_not_change_the_numbers(block_days):
 
 
 def test_a_chunk_of_many_worlds_draws_fewer_days_at_a_time():
-    from sim.rng import BLOCK_BYTES, BLOCK_DAYS, WorldStreams
     assert WorldStreams(0, 0, 512, 31).block_days == BLOCK_DAYS
     big = WorldStreams(0, 0, 20_000, 31)
     assert big.block_days < BLOCK_DAYS
