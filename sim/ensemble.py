@@ -39,6 +39,8 @@ RECORD = ("none", "monthly", "daily")
 DEFAULT_CHUNK_WORLDS = 512
 #: chunks per worker that :func:`plan_chunks` aims for, so that the processes finish together
 CHUNKS_PER_WORKER = 4
+#: chunks per worker at the end of a run that :func:`plan_chunks` cuts smaller
+TAIL_CHUNKS_PER_WORKER = 2
 #: a single-process run draws the next block of random numbers in a second thread, if it has
 #: a second core
 DRAW_AHEAD = len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else \
@@ -76,13 +78,23 @@ def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple
 def plan_chunks(worlds: int, first_world: int, chunk_worlds: int, workers: int = 1
                 ) -> list[tuple[int, int]]:
     """Chunks of a run: at most ``chunk_worlds`` worlds each and, with several workers, small
-    enough that every worker gets about :data:`CHUNKS_PER_WORKER` of them (load balance).
-    The results do not depend on the plan."""
+    enough that every worker gets about :data:`CHUNKS_PER_WORKER` of them, the last
+    :data:`TAIL_CHUNKS_PER_WORKER` per worker a quarter of that size (load balance: the
+    processes finish close together). The results do not depend on the plan."""
     size = chunk_worlds
     if workers > 1:
         want = -(-worlds // (CHUNKS_PER_WORKER * workers))
         size = min(size, max(GROUP, -(-want // GROUP) * GROUP))
-    return chunk_bounds(worlds, first_world, size)
+    spans = chunk_bounds(worlds, first_world, size)
+    tail = TAIL_CHUNKS_PER_WORKER * workers
+    if workers > 1 and len(spans) > tail:
+        # The last chunks are cut in quarters: a process that runs out of work then waits for
+        # the others for a quarter of a chunk at most, rather than for a whole one.
+        lo = spans[-tail][0]
+        small = max(GROUP, size // 4 // GROUP * GROUP)
+        spans = spans[:-tail] + [(lo + a, lo + b) for a, b in
+                                 chunk_bounds(worlds - lo, first_world + lo, small)]
+    return spans
 
 
 _ROW = re.compile(r"\brow (\d+)")

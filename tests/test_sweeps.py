@@ -335,6 +335,37 @@ def test_workers_and_chunks_do_not_change_results():
         sim.run("kabul_2022", worlds=300, days=40, params=bad, chunk_worlds=64)
 
 
+
+@pytest.mark.parametrize("worlds,first,chunk,workers", [
+    (10_000, 0, 512, 2), (10_000, 100, 512, 2), (1_000, 0, 512, 2), (300, 0, 512, 2),
+    (100_000, 70, 512, 8), (10_000, 0, 512, 1), (5_000, 0, 64, 3)])
+def test_chunk_plan_covers_the_worlds_in_whole_groups_with_a_finer_tail(worlds, first, chunk, workers):
+    from sim.ensemble import TAIL_CHUNKS_PER_WORKER, plan_chunks
+    from sim.rng import GROUP
+
+    spans = plan_chunks(worlds, first, chunk, workers)
+    assert spans[0][0] == 0 and spans[-1][1] == worlds
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), "gaps or overlaps"
+    sizes = [hi - lo for lo, hi in spans]
+    assert max(sizes) <= max(chunk, GROUP)
+    # every chunk but the last ends on a random-stream group, so each draws whole groups
+    assert all((first + hi) % GROUP == 0 for _, hi in spans[:-1])
+    if workers > 1 and max(sizes) > GROUP:
+        body = max(sizes)
+        tail = sizes[-TAIL_CHUNKS_PER_WORKER * workers:]
+        assert max(tail) <= max(GROUP, body // 4), "the last chunks should be cut smaller"
+    if workers == 1:
+        assert sizes[:-1] == [chunk] * (len(sizes) - 1)
+
+
+def test_a_finer_tail_of_chunks_on_two_workers_gives_the_same_results():
+    kw = dict(worlds=1500, days=25, seed=4, record="monthly")
+    base = sim.run("kabul_2022", **kw)
+    other = sim.run("kabul_2022", workers=2, **kw)
+    pd.testing.assert_frame_equal(other.worlds, base.worlds)
+    pd.testing.assert_frame_equal(other.timeseries, base.timeseries)
+    pd.testing.assert_frame_equal(other.ceasefires, base.ceasefires)
+
 # --------------------------------------------------------------------------------------------
 # Designs in one batch, and the model as functions
 # --------------------------------------------------------------------------------------------
