@@ -3,9 +3,9 @@
     python experiments/benchmark.py                      # 10,000 worlds x 730 days, kabul_2022
     python experiments/benchmark.py --worlds 2000 --repeats 3
 
-Prints the kernel's faction-days per second (median of ``--repeats`` runs) on one core (one
-thread), in one process (a second thread draws the random numbers of the next block of days, the
-default of a single-process run) and with ``workers=2``; the Mesa agent mode's on ``--mesa-worlds``
+Prints the kernel's faction-days per second (median of ``--repeats`` runs) on one core
+(``threads=1``), in one process on every core (one thread per core steps its own chunks, the
+default of ``sim.run``) and with ``workers=2`` (two processes); the Mesa agent mode's on ``--mesa-worlds``
 worlds; their ratio (one core against one core, measured in this process); this machine's speed at
 drawing uniforms (the kernel's random-number floor, and a yardstick for comparing figures from
 machines of different speed) and the peak resident memory of the process.
@@ -27,15 +27,11 @@ from sim.params import build_params
 
 
 def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1,
-                draw_ahead: bool = True) -> float:
-    before = sim.ensemble.DRAW_AHEAD
-    sim.ensemble.DRAW_AHEAD = draw_ahead
-    try:
-        t = time.perf_counter()
-        sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk, workers=workers)
-        return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
-    finally:
-        sim.ensemble.DRAW_AHEAD = before
+                threads: int | None = None) -> float:
+    t = time.perf_counter()
+    sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk, workers=workers,
+            threads=threads)
+    return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
 
 
 def mesa_rate(scenario, worlds: int, days: int, seed: int) -> float:
@@ -89,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     # machine does not fall on one of them only.
     one_core, kernel, both = [], [], []
     for _ in range(a.repeats):
-        one_core.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, draw_ahead=False))
+        one_core.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, threads=1))
         kernel.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed))
         both.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, workers=2))
     mesa = [mesa_rate(s, a.mesa_worlds, a.days, a.seed) for _ in range(max(1, a.repeats))]
@@ -100,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
           f"chunks of {a.chunk_worlds} worlds")
     print(f"kernel 1   {k1 / 1e6:8.2f} M faction-days/s  (one core, one thread; median of "
           f"{a.repeats}: " + ", ".join(f"{x / 1e6:.2f}" for x in one_core) + ")")
-    print(f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, random "
-          f"numbers drawn ahead in a second thread; median of {a.repeats}: "
+    print(f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, "
+          f"{sim.ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
           + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
     print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
           f"worker start-up paid once, in the first run; median of {a.repeats}: "

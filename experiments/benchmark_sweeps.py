@@ -13,8 +13,8 @@ Prints:
    the plain function :func:`sim.design.simulate` (scenario loaded once); (c) one Hydra job per
    point (``python -m sim -m``, basic launcher), timed on ``--hydra-sample`` points and scaled
    to the whole design. Ratio = separate / batch.
-2. **workers**: ``--worlds`` worlds (default 100,000) with ``workers=1`` on one core (random
-   numbers drawn in turn: ``sim.ensemble.DRAW_AHEAD`` off) and ``workers=2``;
+2. **workers**: ``--worlds`` worlds (default 100,000) with ``workers=1`` on one core
+   (``threads=1``), in one process with ``threads=2`` and with ``workers=2`` (two processes);
    parallel efficiency = t1 / (2 * t2), start-up of the worker processes included (and again
    for a second run in the same process, which reuses the workers). It needs two
    idle cores, so each repeat also prints how many cores other processes kept busy, and the
@@ -140,9 +140,7 @@ def bench_workers(a) -> None:
 
     s = sim.load_scenario("kabul_2022")  # once: both runs must see the same parameters
     sim.run(s, worlds=64, days=5)
-    # workers=1 is the one-core baseline: no second thread drawing random numbers ahead.
-    ahead, sim.ensemble.DRAW_AHEAD = sim.ensemble.DRAW_AHEAD, False
-    t1s, t2s, t2_kept, work = [], [], [], []
+    t1s, t2s, t2_kept, tts, work = [], [], [], [], []
     for r in range(a.repeats):
         other = busy_cores()
         waited = time.monotonic()
@@ -150,8 +148,14 @@ def bench_workers(a) -> None:
             other = busy_cores(2.0)
         c0 = os.times()
         t = time.perf_counter()
-        r1 = sim.run(s, worlds=a.worlds, days=a.days, seed=r, workers=1)
+        r1 = sim.run(s, worlds=a.worlds, days=a.days, seed=r, workers=1, threads=1)
         t1s.append(time.perf_counter() - t)
+        c01 = os.times()
+        cpu1 = (c01.user + c01.system) - (c0.user + c0.system)
+        t = time.perf_counter()
+        rt = sim.run(s, worlds=a.worlds, days=a.days, seed=r, workers=1, threads=2)
+        tts.append(time.perf_counter() - t)
+        pd.testing.assert_frame_equal(r1.worlds, rt.worlds)
         shutdown_workers(wait=True)  # every repeat starts its workers, as a fresh process does
         c1 = os.times()
         t = time.perf_counter()
@@ -164,12 +168,12 @@ def bench_workers(a) -> None:
         c2 = os.times()
         pd.testing.assert_frame_equal(r1.worlds, r2.worlds)
         pd.testing.assert_frame_equal(r1.worlds, kept.worlds)
-        cpu1 = (c1.user + c1.system) - (c0.user + c0.system)
         # two workers=2 runs since c1: half of their CPU time is one run's
         cpu2 = sum(getattr(c2, k) - getattr(c1, k) for k in ("user", "system", "children_user",
                                                                  "children_system")) / 2
         work.append(cpu1 / cpu2)
-        print(f"  repeat {r + 1}: workers=1 {t1s[-1]:.1f} s, workers=2 {t2s[-1]:.1f} s "
+        print(f"  repeat {r + 1}: workers=1 threads=1 {t1s[-1]:.1f} s, threads=2 {tts[-1]:.1f} s "
+              f"(efficiency {t1s[-1] / (2 * tts[-1]):.0%}), workers=2 {t2s[-1]:.1f} s "
               f"(efficiency {t1s[-1] / (2 * t2s[-1]):.0%}), again with the workers kept "
               f"{t2_kept[-1]:.1f} s ({t1s[-1] / (2 * t2_kept[-1]):.0%}); CPU time {cpu1:.1f} s "
               f"vs {cpu2:.1f} s per workers=2 run "
@@ -178,8 +182,8 @@ def bench_workers(a) -> None:
     # What the machine allows: two independent single-process runs at once, each against alone.
     half = a.worlds // 2
     code = ("import sys, time; sys.path.insert(0, %r); import sim; s = sim.load_scenario('kabul_2022'); "
-            "sim.ensemble.DRAW_AHEAD = False; sim.run(s, worlds=64, days=5); t = time.perf_counter(); "
-            "sim.run(s, worlds=%d, days=%d); print(time.perf_counter() - t)") % (str(ROOT), half, a.days)
+            "sim.run(s, worlds=64, days=5, threads=1); t = time.perf_counter(); "
+            "sim.run(s, worlds=%d, days=%d, threads=1); print(time.perf_counter() - t)") % (str(ROOT), half, a.days)
     ceilings = []
     for r in range(a.repeats):
         waited = time.monotonic()
@@ -196,6 +200,10 @@ def bench_workers(a) -> None:
     t1, t2 = median(t1s), median(t2s)
     effs = sorted(x / (2 * y) for x, y in zip(t1s, t2s))
     kept_eff = median(x / (2 * y) for x, y in zip(t1s, t2_kept))
+    tt = median(tts)
+    print(f"threads: {a.worlds:,} worlds x {a.days} days: threads=1 {t1:.1f} s, threads=2 {tt:.1f} s "
+          f"(speed-up {t1 / tt:.2f}, parallel efficiency {median(x / (2 * y) for x, y in zip(t1s, tts)):.0%}, "
+          f"median of {len(tts)}; results identical)")
     print(f"workers: {a.worlds:,} worlds x {a.days} days: workers=1 {t1:.1f} s, workers=2 {t2:.1f} s "
           f"(speed-up {t1 / t2:.2f}, parallel efficiency {median(effs):.0%} with the workers' "
           f"start-up, {kept_eff:.0%} for a later run that reuses them; work efficiency "
@@ -203,7 +211,6 @@ def bench_workers(a) -> None:
           "needs two idle cores: see the 'other processes' figures above. Ceiling of this "
           f"machine (two independent processes at once): {median(ceilings):.0%}, so workers=2 "
           f"reaches {median(effs) / median(ceilings):.0%} of what two cores give here.")
-    sim.ensemble.DRAW_AHEAD = ahead
 
 
 _MEM_API = """

@@ -17,7 +17,8 @@ Sweeps (``-m``) write into ``results/sweeps/<experiment>/<job values>`` (:mod:`s
 are collected into ``sweep.parquet`` at the end. A run whose directory already holds its
 complete results (``manifest.json``, written last, with the same config hash) is skipped, and a
 killed run resumes from its finished chunks (:mod:`sim.runner`); ``resume=false`` recomputes.
-``workers=N`` shares a run's chunks among N processes; ``design`` (set by design experiments)
+``workers=N`` shares a run's chunks among N processes, ``threads`` (auto: every core) among
+the threads of one; ``design`` (set by design experiments)
 runs a sampled design as one batch (:mod:`sim.design`).
 
 Exit codes: 0 success; 2 a user mistake (bad setting or scenario value, unknown key or scenario,
@@ -76,8 +77,9 @@ PROGRESS = ("auto", True, False)
 #: worlds x days above which ``progress=auto`` shows a bar (about 4 s of simulation here)
 PROGRESS_AUTO_WORLD_DAYS = 2_000_000
 #: values of run keys a composed config may lack (older configs, compose API)
-RUN_DEFAULTS = {"workers": 1, "resume": True, "design": None}
-RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "workers", "progress", "plots",
+RUN_DEFAULTS = {"workers": 1, "threads": "auto", "resume": True, "design": None}
+RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "workers", "threads", "progress",
+            "plots",
             "resume", "scenario_file", "design")
 ACTOR_TYPES = {"factions": FactionConfig, "mediators": MediatorConfig, "spoilers": SpoilerConfig}
 
@@ -164,6 +166,14 @@ def check_run_setting(key: str, value: Any) -> Any:
         return _whole(key, value, 1)
     if key == "seed":
         return _whole(key, value, 0)
+    if key == "threads":
+        if value is None or (isinstance(value, str) and value.lower() == "auto"):
+            return "auto"
+        try:
+            return _whole(key, value, 1)
+        except ScenarioError:
+            raise ScenarioError(f"threads = {value!r} is not allowed: expected auto (every core "
+                                "this process may use) or a whole number of at least 1") from None
     if key == "record":
         if value not in RECORD:
             raise ScenarioError(f"record = {value!r} is not allowed: expected one of "
@@ -706,7 +716,7 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
     Returns:
         ``run_dir``, ``worlds``, ``seconds`` and ``skipped``.
     """
-    from . import runner
+    from . import ensemble, runner
     from .io import write_json_atomic, write_parquet_atomic, write_text_atomic
     from .outcomes import describe
     from .scenario import to_dict
@@ -749,6 +759,7 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
     results, chunk_info = runner.run_checkpointed(
         run_dir, scenario, worlds=worlds, days=days, seed=seed, record=record, params=params,
         chunk_worlds=run["chunk_worlds"], workers=run["workers"],
+        threads=None if run["threads"] == "auto" else run["threads"],
         progress=_want_progress(run["progress"], worlds, days), key=key, resume=run["resume"])
     t_sim = time.perf_counter() - t0
 
@@ -801,6 +812,8 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
         "design": design,
         "chunk_worlds": run["chunk_worlds"],
         "workers": run["workers"],
+        "threads": ensemble.resolve_threads(None if run["threads"] == "auto" else run["threads"],
+                                            run["workers"]),
         "chunks": chunk_info["chunks"],
         "chunks_resumed": chunk_info["chunks_resumed"],
         "git": git_state(),

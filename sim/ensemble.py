@@ -2,14 +2,15 @@
 
 Worlds are stepped in chunks so that arrays stay cache-sized; chunks end on multiples of the
 random-stream group size and every world draws from its own stream, so results do not depend on
-the chunk size or on how many processes share the chunks.
+the chunk size or on how many threads or processes share the chunks.
 
 Each chunk builds its own parameter arrays (:func:`chunk_params`) from the scenario and its rows
 of the per-world parameter table, so a run of a million worlds never holds the expanded
 parameters of more than the chunks in flight. With ``workers = N > 1`` this process and N - 1
 ``spawn`` worker processes share the chunks (each worker re-imports :mod:`sim`; the compiled
-rules load from numba's on-disk cache); the chunks are put back in world order, so the results
-are identical to ``workers=1``.
+rules load from numba's on-disk cache); otherwise this process steps as many chunks at once as
+it has cores, one per thread (``threads``). The chunks are put back in world order, so the
+results are identical to ``workers=1, threads=1``.
 
 :func:`iter_chunks` and :func:`assemble` are the two halves of :func:`run`; :mod:`sim.runner`
 uses them to checkpoint a long run chunk by chunk.
@@ -22,7 +23,7 @@ import multiprocessing as mp
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +38,35 @@ from .schema import Scenario, ScenarioError
 
 RECORD = ("none", "monthly", "daily")
 DEFAULT_CHUNK_WORLDS = 512
-#: chunks per worker that :func:`plan_chunks` aims for, so that the processes finish together
+#: chunks per worker (process or thread) that :func:`plan_chunks` aims for, so that they finish
+#: together
 CHUNKS_PER_WORKER = 4
 #: chunks per worker at the end of a run that :func:`plan_chunks` cuts smaller
 TAIL_CHUNKS_PER_WORKER = 2
-#: a single-process run draws the next block of random numbers in a second thread, if it has
-#: a second core
-DRAW_AHEAD = len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else \
-    (os.cpu_count() or 1) > 1
+
+
+def cores() -> int:
+    """Cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _in_joblib_worker() -> bool:
+    # Inside a joblib (loky) worker, e.g. a job of Hydra's joblib launcher, the global start
+    # method is "loky"; its sibling jobs already fill the cores.
+    return mp.get_start_method(allow_none=True) not in (None, "fork", "spawn", "forkserver")
+
+
+def resolve_threads(threads: int | None, workers: int = 1) -> int:
+    """Threads that step chunks at once in this process: ``threads`` if given; by default
+    every core this process may use, but one with ``workers > 1`` (each process steps one
+    chunk at a time) or inside a joblib worker (its sibling jobs use the other cores)."""
+    if threads is not None:
+        return threads
+    if workers > 1 or _in_joblib_worker():
+        return 1
+    return cores()
 
 #: one chunk's results: (outcome table, series table or None, ceasefire table or None)
 ChunkResult = tuple[pd.DataFrame, "pd.DataFrame | None", "pd.DataFrame | None"]
@@ -55,10 +77,12 @@ def _whole(name: str, value, lo: int) -> None:
         raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at least {lo}")
 
 
-def _check_run_args(worlds, days, seed, record, chunk_worlds) -> None:
+def _check_run_args(worlds, days, seed, record, chunk_worlds, threads=None) -> None:
     for name, value, lo in (("worlds", worlds, 1), ("days", days, 1), ("chunk_worlds", chunk_worlds, 1)):
         _whole(name, value, lo)
     _whole("seed", seed, 0)
+    if threads is not None:
+        _whole("threads", threads, 1)
     if record not in RECORD:
         raise ScenarioError(f"record = {record!r} is not allowed: expected one of {list(RECORD)}")
 
@@ -75,26 +99,33 @@ def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple
     return out
 
 
-def plan_chunks(worlds: int, first_world: int, chunk_worlds: int, workers: int = 1
+def plan_chunks(worlds: int, first_world: int, chunk_worlds: int, lanes: int = 1
                 ) -> list[tuple[int, int]]:
-    """Chunks of a run: at most ``chunk_worlds`` worlds each and, with several workers, small
-    enough that every worker gets about :data:`CHUNKS_PER_WORKER` of them, the last
-    :data:`TAIL_CHUNKS_PER_WORKER` per worker a quarter of that size (load balance: the
-    processes finish close together). The results do not depend on the plan."""
+    """Chunks of a run: at most ``chunk_worlds`` worlds each and, when ``lanes`` > 1 chunks
+    are stepped at once (worker processes or threads, see :func:`lanes`), small enough that
+    each lane gets about :data:`CHUNKS_PER_WORKER` of them, the last
+    :data:`TAIL_CHUNKS_PER_WORKER` per lane a quarter of that size (load balance: the lanes
+    finish close together). The results do not depend on the plan."""
     size = chunk_worlds
-    if workers > 1:
-        want = -(-worlds // (CHUNKS_PER_WORKER * workers))
+    if lanes > 1:
+        want = -(-worlds // (CHUNKS_PER_WORKER * lanes))
         size = min(size, max(GROUP, -(-want // GROUP) * GROUP))
     spans = chunk_bounds(worlds, first_world, size)
-    tail = TAIL_CHUNKS_PER_WORKER * workers
-    if workers > 1 and len(spans) > tail:
-        # The last chunks are cut in quarters: a process that runs out of work then waits for
+    tail = TAIL_CHUNKS_PER_WORKER * lanes
+    if lanes > 1 and len(spans) > tail:
+        # The last chunks are cut in quarters: a lane that runs out of work then waits for
         # the others for a quarter of a chunk at most, rather than for a whole one.
         lo = spans[-tail][0]
         small = max(GROUP, size // 4 // GROUP * GROUP)
         spans = spans[:-tail] + [(lo + a, lo + b) for a, b in
                                  chunk_bounds(worlds - lo, first_world + lo, small)]
     return spans
+
+
+def lanes(workers: int, threads: int | None) -> int:
+    """Chunks stepped at once by a run: its processes, or its threads in one process (what
+    :func:`plan_chunks` balances the load over)."""
+    return workers if workers > 1 else resolve_threads(threads, workers)
 
 
 _ROW = re.compile(r"\brow (\d+)")
@@ -128,13 +159,12 @@ def check_params(s: Scenario, worlds: int, params: pd.DataFrame | None,
         chunk_params(s, hi - lo, params.iloc[lo:hi], lo)
 
 
-def _run_job(job, draw_ahead: bool = False) -> ChunkResult:
-    """Run one chunk (in this process or a worker): build its parameters, step its worlds and
-    turn its series into a table, so that only tables travel back. ``draw_ahead``: draw random
-    numbers in a second thread (see :func:`sim.kernel.run_chunk`)."""
+def _run_job(job) -> ChunkResult:
+    """Run one chunk (in this process, one of its threads or a worker): build its parameters,
+    step its worlds and turn its series into a table, so that only tables travel back."""
     s, part, lo, hi, seed, start, days, record = job
     p = chunk_params(s, hi - lo, part, lo)
-    table, series, ceasefires = run_chunk(p, seed, start, days, record, draw_ahead=draw_ahead)
+    table, series, ceasefires = run_chunk(p, seed, start, days, record)
     series_df = None
     if series is not None:
         series_df = series_table(series, table["world"].to_numpy(), s.start, record)
@@ -143,13 +173,16 @@ def _run_job(job, draw_ahead: bool = False) -> ChunkResult:
 
 def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: int,
                 record: str = "none", params: pd.DataFrame | None = None, first_world: int = 0,
-                workers: int = 1) -> Iterator[tuple[int, int, ChunkResult]]:
+                workers: int = 1, threads: int | None = None
+                ) -> Iterator[tuple[int, int, ChunkResult]]:
     """Run chunks ``(lo, hi)`` of a run and yield ``(lo, hi, result)`` as each finishes.
 
     With ``workers = N > 1`` the chunks are shared by N processes: this one and N - 1 spawned
     workers (at most three chunks queued per worker, so memory stays bounded). This process
-    starts stepping chunks at once, while the workers are still starting up. Chunks come back
-    in the order they finish; put them back in world order with :func:`assemble`.
+    starts stepping chunks at once, while the workers are still starting up. Otherwise this
+    process steps ``threads`` chunks at once (see :func:`resolve_threads`), one per thread: the
+    compiled kernel and numpy's random draws run without Python's global lock. Chunks come
+    back in the order they finish; put them back in world order with :func:`assemble`.
     """
     spans = list(spans)
     part = (lambda lo, hi: None) if params is None or not len(params.columns) else \
@@ -158,14 +191,17 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             for lo, hi in spans)
     spawned = min(workers, len(spans)) - 1
     if spawned < 1:
-        # One process: a thread draws the random numbers of the next block while it steps.
-        for lo, hi, job in jobs:
-            yield lo, hi, _run_job(job, draw_ahead=DRAW_AHEAD)
+        n = min(resolve_threads(threads, workers), len(spans))
+        if n < 2:
+            for lo, hi, job in jobs:
+                yield lo, hi, _run_job(job)
+        else:
+            yield from _threaded(jobs, n)
         return
     # Inside a joblib (loky) worker the global start method is "loky", which a spawned child
     # cannot set up: use "spawn" while the pool lives.
     method = mp.get_start_method(allow_none=True)
-    foreign = method not in (None, "fork", "spawn", "forkserver")
+    foreign = _in_joblib_worker()
     if foreign:
         mp.set_start_method("spawn", force=True)
     # Outside a joblib worker the pool is kept for the next run; inside one it lives for this run.
@@ -224,6 +260,32 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             mp.set_start_method(method, force=True)
 
 
+def _threaded(jobs, n: int) -> Iterator[tuple[int, int, ChunkResult]]:
+    """Run chunk jobs in ``n`` threads of this process (at most two chunks queued per thread,
+    so memory stays bounded) and yield them as they finish."""
+    pending: dict = {}
+    with ThreadPoolExecutor(n, thread_name_prefix="negsim-chunk") as pool:
+        try:
+            while True:
+                while len(pending) < 2 * n:
+                    nxt = next(jobs, None)
+                    if nxt is None:
+                        break
+                    lo, hi, job = nxt
+                    pending[pool.submit(_run_job, job)] = (lo, hi)
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for f in sorted(done, key=lambda f: pending[f][0]):
+                    lo, hi = pending.pop(f)
+                    yield lo, hi, f.result()
+        finally:
+            # On an error or an interrupt, chunks not yet started are dropped; those running
+            # finish (a compiled loop cannot be stopped midway).
+            for f in pending:
+                f.cancel()
+
+
 _POOL: dict[str, object] = {}
 
 
@@ -268,9 +330,10 @@ def assemble(s: Scenario, parts: Sequence[ChunkResult], seed: int, days: int, re
 
 
 def prepare(scenario: str | Path | Scenario, worlds: int, days: int, seed: int, record: str,
-            chunk_worlds: int, first_world: int, workers: int) -> Scenario:
+            chunk_worlds: int, first_world: int, workers: int, threads: int | None = None
+            ) -> Scenario:
     """Check the run settings and load the scenario (shared by :func:`run` and :mod:`sim.runner`)."""
-    _check_run_args(worlds, days, seed, record, chunk_worlds)
+    _check_run_args(worlds, days, seed, record, chunk_worlds, threads)
     _whole("first_world", first_world, 0)
     _whole("workers", workers, 1)
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -279,7 +342,7 @@ def prepare(scenario: str | Path | Scenario, worlds: int, days: int, seed: int, 
 def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, seed: int = 0,
         params: pd.DataFrame | None = None, record: str = "none",
         chunk_worlds: int = DEFAULT_CHUNK_WORLDS, first_world: int = 0,
-        progress: bool = False, workers: int = 1) -> Results:
+        progress: bool = False, workers: int = 1, threads: int | None = None) -> Results:
     """Run ``worlds`` possible histories of a scenario, all at once.
 
     Args:
@@ -295,6 +358,9 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         progress: show a progress bar (worlds done, worlds per second, time left).
         workers: processes that share the chunks: this one and ``workers - 1`` spawned ones
             (results are identical for any number).
+        threads: chunks this process steps at once, one per thread. None: every core it may
+            use, or one with ``workers > 1`` or inside a joblib worker (results are identical
+            for any number).
 
     Returns:
         :class:`~sim.outcomes.Results` with one row per world.
@@ -302,8 +368,8 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
     Raises:
         ScenarioError: for a bad scenario, parameter table or run setting.
     """
-    s = prepare(scenario, worlds, days, seed, record, chunk_worlds, first_world, workers)
-    bounds = plan_chunks(worlds, first_world, chunk_worlds, workers)
+    s = prepare(scenario, worlds, days, seed, record, chunk_worlds, first_world, workers, threads)
+    bounds = plan_chunks(worlds, first_world, chunk_worlds, lanes(workers, threads))
     check_params(s, worlds, params, bounds)
     bar = None
     if progress:
@@ -312,7 +378,8 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         bar = tqdm(total=worlds, unit="world", unit_scale=True, desc=s.name or "run")
     parts: dict[int, ChunkResult] = {}
     try:
-        for lo, hi, res in iter_chunks(s, bounds, seed, days, record, params, first_world, workers):
+        for lo, hi, res in iter_chunks(s, bounds, seed, days, record, params, first_world, workers,
+                                       threads):
             parts[lo] = res
             if bar is not None:
                 bar.update(hi - lo)

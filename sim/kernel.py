@@ -244,12 +244,8 @@ def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None
                 p.item_at_talks, p.item_active, u, t, offset, out, record)
 
 
-def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none", on_day=None,
-              draw_ahead: bool = False):
+def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none", on_day=None):
     """Step worlds ``start .. start + p.worlds - 1`` through ``days`` days.
-
-    ``draw_ahead`` draws each next block of random numbers in a thread while this one steps
-    (:meth:`sim.rng.WorldStreams.blocks`): faster when a core is idle, same numbers.
 
     Returns:
         (outcome table, recorded series ``{name: [days, worlds]}`` or None, ceasefire table).
@@ -259,7 +255,7 @@ def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none",
                            slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind)))
     recorded = np.empty((days, p.worlds, len(outcomes.SERIES))) if record != "none" else None
     scratch = np.empty((1, p.worlds, len(outcomes.SERIES)))
-    for b, buf in enumerate(streams.blocks(days, ahead=draw_ahead)):
+    for b, buf in enumerate(streams.blocks(days)):
         day0 = b * streams.block_days
         n = min(streams.block_days, days - day0)
         out = scratch if recorded is None else recorded[day0:day0 + n]

@@ -9,10 +9,7 @@ process it runs in, and the Mesa agent mode (one world) sees exactly the kernel'
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -30,20 +27,6 @@ does not grow with the chunk size times 32 days."""
 
 def _generator(seed: int, group: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(group,))))
-
-
-_DRAWER: tuple[int, ThreadPoolExecutor] | None = None
-_DRAWER_LOCK = threading.Lock()
-
-
-def _drawer() -> ThreadPoolExecutor:
-    """This process's thread that draws the next block of uniforms ahead of the kernel, made
-    anew in a forked child (which inherits its parent's executor but not its thread)."""
-    global _DRAWER
-    with _DRAWER_LOCK:
-        if _DRAWER is None or _DRAWER[0] != os.getpid():
-            _DRAWER = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="negsim-draws"))
-        return _DRAWER[1]
 
 
 class WorldStreams:
@@ -89,33 +72,13 @@ class WorldStreams:
         for gi, gen in enumerate(self.gens):
             gen.random(out=buf[gi])
 
-    def blocks(self, days: int, ahead: bool = False) -> Iterator[np.ndarray]:
+    def blocks(self, days: int) -> Iterator[np.ndarray]:
         """The buffers of the blocks that cover ``days`` days, one after the other (each laid
-        out as in :meth:`next_block`). A buffer is valid until the next one is asked for.
-
-        With ``ahead``, a thread draws the next block while the caller steps the current one
-        (numpy releases the GIL while it draws, and so does the kernel). The generators are
-        still drawn in order, block after block, so the numbers are the same either way; it
-        only uses a second core when one is idle.
-        """
+        out as in :meth:`next_block`). A buffer is valid until the next one is asked for."""
         if self._next != self.block_days:
             raise RuntimeError("blocks() must start on a block boundary")
-        n = -(-days // self.block_days)
-        if not ahead or n < 2:
-            for _ in range(n):
-                yield self.next_block()
-            return
-        bufs = (self._buf, np.empty_like(self._buf))
-        pool = _drawer()
-        pending = pool.submit(self._fill, bufs[0])
-        try:
-            for b in range(n):
-                pending.result()
-                if b + 1 < n:
-                    pending = pool.submit(self._fill, bufs[(b + 1) % 2])
-                yield bufs[b % 2]
-        finally:
-            pending.result()  # never leave a draw running into a buffer the caller may reuse
+        for _ in range(-(-days // self.block_days)):
+            yield self.next_block()
 
     def next_block(self) -> np.ndarray:
         """Draw the next ``block_days`` days at once and return the buffer: world ``i`` of this

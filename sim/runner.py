@@ -113,12 +113,14 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
                      record: str = "none", params: pd.DataFrame | None = None,
                      chunk_worlds: int = ensemble.DEFAULT_CHUNK_WORLDS, workers: int = 1,
                      progress: bool = False, key: str | None = None,
-                     resume: bool = True) -> tuple[Results, dict[str, Any]]:
+                     resume: bool = True, threads: int | None = None
+                     ) -> tuple[Results, dict[str, Any]]:
     """Run a scenario with every finished chunk saved, resuming from saved chunks.
 
     Args:
         run_dir: directory of the run (it must exist); checkpoints go to ``run_dir/.chunks``.
-        scenario, worlds, days, seed, record, params, chunk_worlds, workers: as :func:`sim.run`.
+        scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads: as
+            :func:`sim.run`.
         progress: show a progress bar (worlds done, worlds per second, time left).
         key: config hash of the run; checkpoints made under another key are discarded.
         resume: keep checkpoints of an interrupted run with the same key (False: start over).
@@ -127,8 +129,9 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
         (results, info) where info has ``chunks``, ``chunks_resumed`` and ``worlds_resumed``.
     """
     run_dir = Path(run_dir)
-    s = ensemble.prepare(scenario, worlds, days, seed, record, chunk_worlds, 0, workers)
-    bounds = ensemble.plan_chunks(worlds, 0, chunk_worlds, workers)
+    s = ensemble.prepare(scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads)
+    lanes = ensemble.lanes(workers, threads)
+    bounds = ensemble.plan_chunks(worlds, 0, chunk_worlds, lanes)
     ensemble.check_params(s, worlds, params, bounds)
     cdir = run_dir / CHUNK_DIR
     meta = {"config_hash": key, "worlds": worlds, "days": days, "seed": seed, "record": record}
@@ -148,7 +151,7 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
     todo = []
     for glo, ghi in _gaps(worlds, done):
         todo += [(glo + lo, glo + hi) for lo, hi in
-                 ensemble.plan_chunks(ghi - glo, glo, chunk_worlds, workers)]
+                 ensemble.plan_chunks(ghi - glo, glo, chunk_worlds, lanes)]
     resumed = sum(hi - lo for lo, hi in done)
     if done:
         print(f"resuming: {len(done)} finished chunk(s), {resumed:,} of {worlds:,} worlds, "
@@ -161,7 +164,7 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
                    desc=s.name or "run")
     try:
         for lo, hi, (table, series, cfs) in ensemble.iter_chunks(s, todo, seed, days, record,
-                                                                 params, 0, workers):
+                                                                 params, 0, workers, threads):
             # The worlds table goes last: its presence marks the chunk as finished.
             if series is not None:
                 write_parquet_atomic(series, cdir / _span_name("series", lo, hi))

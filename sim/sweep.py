@@ -49,7 +49,7 @@ __all__ = ["job_label", "expand_sweep", "collect", "Collected", "SweepCallback",
 SWEEP_FILE = "sweep.parquet"
 JOBS_FILE = "jobs.parquet"
 #: run keys that change speed or files but not results: left out of job names and columns
-NOT_SWEPT = {"workers", "chunk_worlds", "progress", "plots", "resume", "experiment"}
+NOT_SWEPT = {"workers", "threads", "chunk_worlds", "progress", "plots", "resume", "experiment"}
 STATE_DIR = ".sweep"
 MAX_LABEL = 150
 

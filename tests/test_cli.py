@@ -168,6 +168,8 @@ BAD = {
     "worlds_zero": (["worlds=0"], ["worlds", "0", "at least 1"]),
     "worlds_negative": (["worlds=-5"], ["worlds", "-5", "at least 1"]),
     "record_weekly": (["record=weekly"], ["record", "weekly", "monthly"]),
+    "threads_zero": (["threads=0"], ["threads", "0", "auto", "at least 1"]),
+    "threads_word": (["threads=many"], ["threads", "many", "auto", "whole number"]),
     "unknown_scenario_key": (["scenario.state.no_such_key=1"],
                              ["scenario.state.no_such_key", "delivery_reliability"]),
     "unknown_run_key": (["wrlds=5"], ["wrlds", "worlds"]),

@@ -1,13 +1,11 @@
 """A world's history depends only on the scenario, its parameters, the seed and its index.
 
-Not on the chunk size, on how a run is split across processes (``first_world``), on how many
-worlds share the batch, or on the parameters of the other worlds.
+Not on the chunk size, on how many threads step the chunks, on how a run is split across
+processes (``first_world``), on how many worlds share the batch, or on the parameters of the other
+worlds.
 """
 
 from __future__ import annotations
-
-import multiprocessing
-import sys
 
 import numpy as np
 import pandas as pd
@@ -95,44 +93,49 @@ def test_worker_processes_do_not_change_results(mini_path, workers):
     assert_frame_equal(one.timeseries, many.timeseries)
 
 
-def test_drawing_ahead_in_a_thread_does_not_change_results(mini_path, monkeypatch):
-    """A single-process run draws the next block of random numbers in a second thread; the
-    numbers, and so every table, are those of drawing them in turn. 150 days span several
-    blocks, so the thread fills both buffers more than once."""
-    monkeypatch.setattr(sim.ensemble, "DRAW_AHEAD", True)
-    ahead = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64)
-    monkeypatch.setattr(sim.ensemble, "DRAW_AHEAD", False)
-    in_turn = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64)
-    assert_frame_equal(ahead.worlds, in_turn.worlds)
-    assert_frame_equal(ahead.timeseries, in_turn.timeseries)
-    assert_frame_equal(ahead.ceasefires, in_turn.ceasefires)
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_do_not_change_results(mini_path, threads):
+    """Chunks stepped at once in several threads give the tables of one thread, byte for byte
+    (200 worlds in chunks of 64: more chunks than threads, and a short last one)."""
+    one = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64, threads=1)
+    many = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64, threads=threads)
+    assert_frame_equal(one.worlds, many.worlds)
+    assert_frame_equal(one.timeseries, many.timeseries)
+    assert_frame_equal(one.ceasefires, many.ceasefires)
 
 
-def _attacks_in_child(path):
-    return _run(path, worlds=100, seed=4).worlds["ttp_attacks"].tolist()
+def test_threads_default_to_the_cores_unless_processes_share_the_run(monkeypatch):
+    from sim.ensemble import cores, resolve_threads
+
+    assert resolve_threads(None) == cores()
+    assert resolve_threads(None, workers=2) == 1
+    assert resolve_threads(3, workers=1) == 3
+    monkeypatch.setattr(sim.ensemble, "_in_joblib_worker", lambda: True)
+    assert resolve_threads(None) == 1
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_a_forked_process_draws_ahead_with_its_own_thread(mini_path, monkeypatch):
-    """A process forked after a run inherits the parent's drawing thread's executor but not the
-    thread: its runs must start a thread of their own (not wait forever) and give the parent's
-    numbers."""
-    monkeypatch.setattr(sim.ensemble, "DRAW_AHEAD", True)
-    parent = _attacks_in_child(str(mini_path))
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        child = pool.apply_async(_attacks_in_child, (str(mini_path),)).get(timeout=300)
-    assert child == parent
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "two"])
+def test_a_bad_thread_count_is_refused_by_name(mini_path, threads):
+    with pytest.raises(sim.ScenarioError, match=r"threads = .* is not allowed: expected a whole number"):
+        _run(mini_path, worlds=10, threads=threads)
 
 
-def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
-    days = 5 * 32 + 3
-    in_turn = [b.copy() for b in WorldStreams(8, 70, 100, 7).blocks(days)]
-    ahead = [b.copy() for b in WorldStreams(8, 70, 100, 7).blocks(days, ahead=True)]
-    assert len(in_turn) == len(ahead) == 6
-    for a, b in zip(in_turn, ahead):
-        np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(in_turn[0], in_turn[1])
+def test_an_error_in_a_threaded_chunk_reaches_the_caller(mini_path, monkeypatch):
+    """A chunk that fails in a thread raises in the caller; the chunks not yet started are
+    dropped rather than run."""
+    started = []
+    real = sim.ensemble._run_job
+
+    def failing(job):
+        started.append(job[2])
+        if job[2] == 128:
+            raise RuntimeError("chunk failed")
+        return real(job)
+
+    monkeypatch.setattr(sim.ensemble, "_run_job", failing)
+    with pytest.raises(RuntimeError, match="chunk failed"):
+        _run(mini_path, worlds=64 * 40, days=5, chunk_worlds=64, threads=2)
+    assert len(started) < 40
 
 
 @pytest.mark.parametrize("block_days", [1, 5, 32])

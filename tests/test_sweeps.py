@@ -167,6 +167,20 @@ def test_grid_experiment_runs_and_collects(tmp_path, launcher):
     no_leftovers(d)
 
 
+def test_a_joblib_job_steps_on_one_thread_and_a_basic_job_on_every_core(tmp_path):
+    """Jobs of the joblib launcher share the cores among themselves, so each steps its chunks
+    on one thread; a job of the basic launcher has the cores to itself."""
+    from sim.ensemble import cores
+
+    for launcher, want in (("joblib", 1), ("basic", cores())):
+        d = tmp_path / launcher
+        ok(run_cli(["-m", "+experiment=reliability_leverage", "worlds=128", "days=20",
+                    "scenario.state.delivery_reliability=0.3,0.9", f"hydra/launcher={launcher}",
+                    f"hydra.sweep.dir={d}"], tmp_path, timeout=180))
+        manifests = [json.loads(p.read_text()) for p in d.glob("*/manifest.json")]
+        assert len(manifests) >= 2
+        assert {m["threads"] for m in manifests} == {want}, launcher
+
 def test_episode_set_under_one_change(tmp_path):
     d = tmp_path / "episodes"
     ok(run_cli(["-m", "+experiment=episodes_full_delivery", "scenario=kabul_2022,swat_2009",
