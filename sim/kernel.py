@@ -126,13 +126,20 @@ def initial_world(p: Params, worlds: int) -> World:
 def promise_at_start(x: World, p: Params) -> None:
     """Items under way on day 0: a world opening in talks has promised its prisoners-first
     items; one opening in a ceasefire has promised everything."""
-    for i in range(len(x.ws)):
-        phase = x.ws["phase"][i]
-        prisoners, items = state_rules.promise(
-            0.0, x.promise_day[i], x.delivered[i], p.item_at_talks[i], p.item_active[i],
-            p.item_prisoners[i], phase != negotiation.FIGHTING, phase == negotiation.CEASEFIRE)
-        x.ws["prisoners_promised"][i] += prisoners
-        x.ws["items_promised"][i] += items
+    promise_worlds(x.ws, x.promise_day, x.delivered, p.item_at_talks, p.item_active,
+                   p.item_prisoners)
+
+
+@loop
+def promise_worlds(ws, promise_day, delivered, at_talks, active, prisoners):
+    """:func:`promise_at_start` for every world of a batch (compiled loop over worlds)."""
+    for w in range(ws.shape[0]):
+        phase = ws[w].phase
+        promised, items = state_rules.promise(
+            0.0, promise_day[w], delivered[w], at_talks[w], active[w], prisoners[w],
+            phase != negotiation.FIGHTING, phase == negotiation.CEASEFIRE)
+        ws[w].prisoners_promised = ws[w].prisoners_promised + promised
+        ws[w].items_promised = ws[w].items_promised + items
 
 
 def init(p: Params) -> World:
