@@ -79,8 +79,7 @@ PROGRESS_AUTO_WORLD_DAYS = 2_000_000
 #: values of run keys a composed config may lack (older configs, compose API)
 RUN_DEFAULTS = {"workers": 1, "threads": "auto", "resume": True, "design": None}
 RUN_KEYS = ("worlds", "days", "seed", "record", "chunk_worlds", "workers", "threads", "progress",
-            "plots",
-            "resume", "scenario_file", "design")
+            "plots", "resume", "scenario_file", "design")
 ACTOR_TYPES = {"factions": FactionConfig, "mediators": MediatorConfig, "spoilers": SpoilerConfig}
 
 
@@ -751,6 +750,7 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
         log.info("%s: design of %s points x %s worlds x %s days, seed %s -> %s", label,
                  f"{design['points']:,}", f"{design['worlds_per_point']:,}", days, seed, run_dir)
 
+    threads = None if run["threads"] == "auto" else run["threads"]
     params = None
     if design is not None:
         from .design import expand
@@ -758,8 +758,7 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
         params = expand(points, design["worlds_per_point"])
     results, chunk_info = runner.run_checkpointed(
         run_dir, scenario, worlds=worlds, days=days, seed=seed, record=record, params=params,
-        chunk_worlds=run["chunk_worlds"], workers=run["workers"],
-        threads=None if run["threads"] == "auto" else run["threads"],
+        chunk_worlds=run["chunk_worlds"], workers=run["workers"], threads=threads,
         progress=_want_progress(run["progress"], worlds, days), key=key, resume=run["resume"])
     t_sim = time.perf_counter() - t0
 
@@ -812,8 +811,7 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
         "design": design,
         "chunk_worlds": run["chunk_worlds"],
         "workers": run["workers"],
-        "threads": ensemble.resolve_threads(None if run["threads"] == "auto" else run["threads"],
-                                            run["workers"]),
+        "threads": ensemble.resolve_threads(threads, run["workers"]),
         "chunks": chunk_info["chunks"],
         "chunks_resumed": chunk_info["chunks_resumed"],
         "git": git_state(),

@@ -198,8 +198,8 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
         else:
             yield from _threaded(jobs, n)
         return
-    # Inside a joblib (loky) worker the global start method is "loky", which a spawned child
-    # cannot set up: use "spawn" while the pool lives.
+    # A spawned child cannot set up a joblib worker's "loky" start method: use "spawn" while
+    # the pool lives.
     method = mp.get_start_method(allow_none=True)
     foreign = _in_joblib_worker()
     if foreign:
@@ -208,43 +208,26 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
     pool = ProcessPoolExecutor(spawned, mp_context=mp.get_context("spawn")) if foreign \
         else _worker_pool(spawned)
     pending: dict = {}
-
-    def fill() -> None:
-        while len(pending) < 3 * spawned:
-            nxt = next(jobs, None)
-            if nxt is None:
-                return
-            lo, hi, job = nxt
-            pending[pool.submit(_run_job, job)] = (lo, hi, job)
-
-    def harvest(block: bool):
-        done, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        out = []
-        for f in sorted(done, key=lambda f: pending[f][0]):
-            lo, hi, _ = pending.pop(f)
-            out.append((lo, hi, f.result()))
-        return out
-
     try:
         while True:
             # Collect what the workers finished, then top their queues up, so that they never
             # wait while this process steps its own chunk.
             if pending:
-                yield from harvest(block=False)
-            fill()
+                yield from _finished(pending, block=False)
+            _submit(pool, pending, jobs, 3 * spawned)
             nxt = next(jobs, None)
             if nxt is None:
                 break
             lo, hi, job = nxt
             yield lo, hi, _run_job(job)  # this process's share
         while pending:
-            yield from harvest(block=False)
+            yield from _finished(pending, block=False)
             # Nothing left to start: rather than wait, take back the chunk queued last that no
             # worker has started yet, and step it here.
             stolen = next((f for f in sorted(pending, key=lambda f: -pending[f][0]) if f.cancel()),
                           None)
             if stolen is None:
-                yield from harvest(block=True)
+                yield from _finished(pending, block=True)
             else:
                 lo, hi, job = pending.pop(stolen)
                 yield lo, hi, _run_job(job)
@@ -260,6 +243,27 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
             mp.set_start_method(method, force=True)
 
 
+def _submit(pool, pending: dict, jobs, limit: int) -> None:
+    """Submit chunk jobs ``(lo, hi, job)`` to ``pool`` until ``limit`` are pending (``pending``
+    maps each future to its job)."""
+    while len(pending) < limit:
+        nxt = next(jobs, None)
+        if nxt is None:
+            return
+        pending[pool.submit(_run_job, nxt[2])] = nxt
+
+
+def _finished(pending: dict, block: bool) -> list[tuple[int, int, ChunkResult]]:
+    """The pending chunks that have finished (waiting for one if ``block``), in world order,
+    taken out of ``pending``."""
+    done, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+    out = []
+    for f in sorted(done, key=lambda f: pending[f][0]):
+        lo, hi, _ = pending.pop(f)
+        out.append((lo, hi, f.result()))
+    return out
+
+
 def _threaded(jobs, n: int) -> Iterator[tuple[int, int, ChunkResult]]:
     """Run chunk jobs in ``n`` threads of this process (at most two chunks queued per thread,
     so memory stays bounded) and yield them as they finish."""
@@ -267,18 +271,10 @@ def _threaded(jobs, n: int) -> Iterator[tuple[int, int, ChunkResult]]:
     with ThreadPoolExecutor(n, thread_name_prefix="negsim-chunk") as pool:
         try:
             while True:
-                while len(pending) < 2 * n:
-                    nxt = next(jobs, None)
-                    if nxt is None:
-                        break
-                    lo, hi, job = nxt
-                    pending[pool.submit(_run_job, job)] = (lo, hi)
+                _submit(pool, pending, jobs, 2 * n)
                 if not pending:
                     return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for f in sorted(done, key=lambda f: pending[f][0]):
-                    lo, hi = pending.pop(f)
-                    yield lo, hi, f.result()
+                yield from _finished(pending, block=True)
         finally:
             # On an error or an interrupt, chunks not yet started are dropped; those running
             # finish (a compiled loop cannot be stopped midway).

@@ -68,10 +68,6 @@ class WorldStreams:
         self._next += 1
         return self._buf, t
 
-    def _fill(self, buf: np.ndarray) -> None:
-        for gi, gen in enumerate(self.gens):
-            gen.random(out=buf[gi])
-
     def blocks(self, days: int) -> Iterator[np.ndarray]:
         """The buffers of the blocks that cover ``days`` days, one after the other (each laid
         out as in :meth:`next_block`). A buffer is valid until the next one is asked for."""
@@ -86,7 +82,8 @@ class WorldStreams:
         (offset + i) % GROUP]``. Must start on a block boundary (not after :meth:`next_day`)."""
         if self._next != self.block_days:
             raise RuntimeError("next_block() must start on a block boundary")
-        self._fill(self._buf)
+        for gi, gen in enumerate(self.gens):
+            gen.random(out=self._buf[gi])
         return self._buf
 
     def next_day(self) -> np.ndarray:
