@@ -5,10 +5,10 @@
 
 Prints the kernel's faction-days per second (median of ``--repeats`` runs) on one core
 (``threads=1``), in one process on every core (one thread per core steps its own chunks, the
-default of ``sim.run``) and with ``workers=2`` (two processes); the Mesa agent mode's on ``--mesa-worlds``
-worlds; their ratio (one core against one core, measured in this process); this machine's speed at
-drawing uniforms (the kernel's random-number floor, and a yardstick for comparing figures from
-machines of different speed) and the peak resident memory of the process.
+default of ``sim.run``) and with ``workers=2`` (two processes); the Mesa agent mode's on
+``--mesa-worlds`` worlds; their ratio (one core against one core, measured in this process); this
+machine's speed at drawing uniforms (the kernel's random-number floor, and a yardstick for
+comparing figures from machines of different speed) and the peak resident memory of the process.
 """
 
 from __future__ import annotations
