@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 import sim
-from sim.kernel import slot_count
-from sim.params import build_params
+from sim.core.kernel import slot_count
+from sim.inputs.params import build_params
 
 
 def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1,
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worlds", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=730)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--chunk-worlds", type=int, default=sim.ensemble.DEFAULT_CHUNK_WORLDS)
+    ap.add_argument("--chunk-worlds", type=int, default=sim.running.ensemble.DEFAULT_CHUNK_WORLDS)
     ap.add_argument("--mesa-worlds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kernel 1   {k1 / 1e6:8.2f} M faction-days/s  (one core, one thread; median of "
           f"{a.repeats}: " + ", ".join(f"{x / 1e6:.2f}" for x in one_core) + ")")
     print(f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, "
-          f"{sim.ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
+          f"{sim.running.ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
           + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
     print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
           f"worker start-up paid once, in the first run; median of {a.repeats}: "

@@ -8,9 +8,9 @@ Prints:
 
 1. **batch**: a Latin hypercube design of ``--points`` points (default 1,000) x ``--per-point``
    worlds (default 100) over delivery reliability and mediator leverage, run as ONE batch
-   (:func:`sim.design.run_design`), against the same points as separate runs: (a) one
+   (:func:`sim.explore.design.run_design`), against the same points as separate runs: (a) one
    ``sim.run`` call per point, the scenario loaded by name each time; (b) one call per point of
-   the plain function :func:`sim.design.simulate` (scenario loaded once); (c) one Hydra job per
+   the plain function :func:`sim.explore.design.simulate` (scenario loaded once); (c) one Hydra job per
    point (``python -m sim -m``, basic launcher), timed on ``--hydra-sample`` points and scaled
    to the whole design. Ratio = separate / batch.
 2. **workers**: ``--worlds`` worlds (default 100,000) with ``workers=1`` on one core
@@ -60,7 +60,7 @@ def bench_batch(a) -> None:
     import numpy as np
 
     import sim
-    from sim.design import run_design, sample, simulate
+    from sim.explore.design import run_design, sample, simulate
 
     points = sample(RANGES, n=a.points, method="lhs", seed=1)
     names = list(points.columns)
@@ -136,7 +136,7 @@ def bench_workers(a) -> None:
 
     import sim
 
-    from sim.ensemble import shutdown_workers
+    from sim.running.ensemble import shutdown_workers
 
     s = sim.load_scenario("kabul_2022")  # once: both runs must see the same parameters
     sim.run(s, worlds=64, days=5)
@@ -221,7 +221,7 @@ t = time.perf_counter()
 r = sim.run("kabul_2022", worlds={n}, days={d}, record="none", workers={w})
 dt = time.perf_counter() - t
 assert len(r.worlds) == {n}
-sim.ensemble.shutdown_workers(wait=True)  # workers that have exited count in RUSAGE_CHILDREN
+sim.running.ensemble.shutdown_workers(wait=True)  # workers that have exited count in RUSAGE_CHILDREN
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kids_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(self_kb, kids_kb, dt)

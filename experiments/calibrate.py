@@ -13,7 +13,7 @@ per episode (each parameter draw repeated for K worlds through the per-world par
 
 Each generation: draw parameter sets (the first from the prior by Latin hypercube, later ones
 by perturbing kept particles with a truncated-normal kernel of twice their weighted variance),
-run each episode once with N x K worlds, reduce every pattern of :mod:`sim.validation` to one
+run each episode once with N x K worlds, reduce every pattern of :mod:`sim.report.patterns` to one
 statistic per draw, and compute the distance to the observations (each statistic's distance
 from its observed range, scaled by its spread under the prior, weighted, root mean square).
 The alpha * N particles of smallest distance are kept, with importance weights prior / proposal.
@@ -46,8 +46,8 @@ from omegaconf import OmegaConf  # noqa: E402
 from scipy import stats  # noqa: E402
 from scipy.stats import qmc  # noqa: E402
 
-from sim import validation as V  # noqa: E402
-from sim.schema import Behaviour  # noqa: E402
+from sim.report import patterns as V  # noqa: E402
+from sim.inputs.schema import Behaviour  # noqa: E402
 
 CONFIG = ROOT / "conf" / "calibration.yaml"
 BEHAVIOUR_FILE = ROOT / "conf" / "behaviour.yaml"
@@ -75,7 +75,7 @@ class Prior:
         fields = {f.name: f for f in dataclasses.fields(Behaviour)}
         for name, spec in parameters.items():
             if name not in fields:
-                raise SystemExit(f"calibration.yaml: parameters.{name} is not a field of sim.schema.Behaviour")
+                raise SystemExit(f"calibration.yaml: parameters.{name} is not a field of sim.inputs.schema.Behaviour")
             f = fields[name]
             a, b = float(spec["lo"]), float(spec["hi"])
             flo, fhi = f.metadata.get("lo"), f.metadata.get("hi")
@@ -334,11 +334,11 @@ def behaviour_yaml(prior: Prior, chosen: dict, cfg, quick: bool) -> str:
     fixed = dict(cfg.get("fixed") or {})
     cmd = COMMAND + (" --quick" if quick else "")
     lines = [
-        "# Shared behavioural parameters: every scenario starts from these (sim/scenario.py, BEHAVIOUR_FILE).",
+        "# Shared behavioural parameters: every scenario starts from these (sim/inputs/scenarios.py, BEHAVIOUR_FILE).",
         f"# Produced by the calibration: `{cmd}` (config conf/calibration.yaml, seed {cfg.seed}).",
         "# Do not edit by hand: change conf/calibration.yaml and rerun that command.",
         "# Calibrated values come from approximate Bayesian computation over all documented episodes",
-        "# (results/calibration/pinned.md); the others are the schema defaults (sim/schema.py, Behaviour).",
+        "# (results/calibration/pinned.md); the others are the schema defaults (sim/inputs/schema.py, Behaviour).",
         "behaviour:",
     ]
     for f in dataclasses.fields(Behaviour):

@@ -4,13 +4,13 @@ Two ways to run one set of rules: :class:`NegotiationModel` (Mesa agents, one wo
 and :func:`run` (the vectorized ensemble, many worlds at once).
 """
 
-from .design import simulate, simulate_batch
-from .ensemble import run
-from .model import NegotiationModel
-from .outcomes import OUTCOME_COLUMNS, SERIES, Results
-from .scenario import load_scenario, scenario_names
-from .schema import Scenario, ScenarioError
-from .types import CollapseCause, ItemKind, Phase
+from sim.explore.design import simulate, simulate_batch
+from sim.running.ensemble import run
+from sim.core.model import NegotiationModel
+from sim.core.outcomes import OUTCOME_COLUMNS, SERIES, Results
+from sim.inputs.scenarios import load_scenario, scenario_names
+from sim.inputs.schema import Scenario, ScenarioError
+from sim.core.types import CollapseCause, ItemKind, Phase
 
 __all__ = ["run", "simulate", "simulate_batch", "NegotiationModel", "Results", "OUTCOME_COLUMNS", "SERIES", "load_scenario",
            "scenario_names", "Scenario", "ScenarioError", "CollapseCause", "ItemKind", "Phase"]

@@ -1,6 +1,6 @@
-"""``python -m sim``: the command line (see :mod:`sim.cli`)."""
+"""``python -m sim``: the command line (see :mod:`sim.cli.run`)."""
 
-from .cli import main
+from sim.cli.run import main
 
 if __name__ == "__main__":
     main()

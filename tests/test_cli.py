@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import sim
-from sim.scenario import SCENARIO_DIR, load_scenario, scenario_names, to_dict
+from sim.inputs.scenarios import SCENARIO_DIR, load_scenario, scenario_names, to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).resolve().parent / "data" / "mini.yaml"
@@ -93,7 +93,7 @@ def test_small_run_writes_every_file(tmp_path):
     assert resolved == to_dict(load_scenario("kabul_2022"))
     assert to_dict(load_scenario(run_dir / "scenario.yaml")) == resolved  # loads back
 
-    assert "kabul_2022: 64 worlds over 120 days" in proc.stdout  # sim.outcomes.describe
+    assert "kabul_2022: 64 worlds over 120 days" in proc.stdout  # sim.core.outcomes.describe
     assert str(run_dir) in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
@@ -229,11 +229,11 @@ def test_hydra_rejection_exits_2(tmp_path):
 def test_program_error_exits_1_with_traceback(tmp_path):
     """An unexpected exception inside the run is a bug: traceback and exit code 1."""
     code = (
-        "import sim.ensemble, sim.cli\n"
+        "import sim.running.ensemble, sim.cli.run\n"
         "def boom(*a, **k):\n"
         "    raise RuntimeError('deliberate bug')\n"
-        "sim.ensemble.run = sim.ensemble.iter_chunks = boom  # the command line steps chunks\n"
-        f"sim.cli.main(['scenario_file={MINI}', 'worlds=4', 'days=5', 'plots=false',\n"
+        "sim.running.ensemble.run = sim.running.ensemble.iter_chunks = boom  # the command line steps chunks\n"
+        f"sim.cli.run.main(['scenario_file={MINI}', 'worlds=4', 'days=5', 'plots=false',\n"
         f"              'hydra.run.dir={tmp_path / 'r'}'])\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("HYDRA_FULL_ERROR", None)
@@ -259,18 +259,18 @@ def test_every_shipped_scenario_composes_through_hydra(name):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    import sim.cli  # registers the typed schema
-    from sim.scenario import from_config
+    import sim.cli.run  # registers the typed schema
+    from sim.inputs.scenarios import from_config
 
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=[f"scenario={name}"])
     composed = from_config(OmegaConf.to_container(cfg.scenario, resolve=True, enum_to_str=True))
     assert to_dict(composed) == to_dict(load_scenario(name))
-    assert sim.cli.check_run_settings(cfg)["worlds"] == 1000
+    assert sim.cli.run.check_run_settings(cfg)["worlds"] == 1000
 
 
 def test_precheck_rewrites_overrides_for_a_scenario_file(mini_file):
-    from sim.cli import precheck
+    from sim.cli.run import precheck
 
     out = precheck([f"scenario_file={mini_file}", "scenario.factions.only_here.hardline_share=0.9",
                     "worlds=5"])
@@ -299,7 +299,7 @@ def test_a_run_saves_its_standard_figures(tmp_path):
 
 
 def test_atomic_writes(tmp_path):
-    from sim.io import write_json_atomic, write_parquet_atomic, write_text_atomic
+    from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
 
     df = pd.DataFrame({"world": [0, 1], "x": [0.5, float("nan")]})
     write_parquet_atomic(df, tmp_path / "t.parquet")

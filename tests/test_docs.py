@@ -1,7 +1,7 @@
 """The model description (docs/model.md) stays in step with the code.
 
 * The generated sections (parameter, outcome and scenario references) must equal what
-  ``sim.docs`` builds from the code now.
+  ``sim.report.docs`` builds from the code now.
 * Every code reference written as ``path.py::name`` must name something that exists in that file.
 * The table "Mechanism -> where in the code" must cover the eight mechanisms of DESIGN.md.
 * Every public rule function of the actor, table and helper modules must be documented.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import docs
+from sim.report import docs
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_MD = ROOT / "docs" / "model.md"
@@ -33,8 +33,8 @@ MECHANISMS = [
 ]
 
 # Modules whose public functions are rules: each must appear in docs/model.md as path.py::name.
-RULE_MODULES = ["sim/rules.py", "sim/negotiation.py", "sim/actors/state.py",
-                "sim/actors/faction.py", "sim/actors/mediator.py", "sim/actors/spoiler.py"]
+RULE_MODULES = ["sim/core/compiled.py", "sim/core/table.py", "sim/core/actors/state.py",
+                "sim/core/actors/faction.py", "sim/core/actors/mediator.py", "sim/core/actors/spoiler.py"]
 
 REF = re.compile(r"`((?:sim|tests|experiments)/[\w/]+\.py)::([A-Za-z_][\w.]*)`")
 
@@ -76,10 +76,10 @@ def test_generated_sections_are_up_to_date(text):
     missing = [name for name in want if docs.extract(text, name) is None]
     assert not missing, (f"docs/model.md lacks the markers of generated section(s) {missing}: add "
                          "<!-- BEGIN GENERATED: name --> / <!-- END GENERATED: name --> and run "
-                         "`python -m sim.docs`")
+                         "`python -m sim.report.docs`")
     stale = [name for name, body in want.items() if docs.extract(text, name) != body]
     assert not stale, (f"docs/model.md is out of date: generated section(s) {stale} differ from "
-                       "what sim.docs builds from the code now. Run `python -m sim.docs` "
+                       "what sim.report.docs builds from the code now. Run `python -m sim.report.docs` "
                        "(from the repository root) and commit docs/model.md.")
 
 

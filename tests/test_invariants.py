@@ -3,7 +3,7 @@
 Hypothesis draws per-world parameter tables over the tunable scenario fields within their declared
 ranges (``lo``/``hi`` in the field metadata), a seed and a few structural choices. Each example is
 run twice: through ``sim.run(..., record="daily")`` (the public path) and by driving
-``sim.kernel.init`` / ``sim.kernel.step`` by hand, as ``run_chunk`` does, so that the World arrays
+``sim.core.kernel.init`` / ``sim.core.kernel.step`` by hand, as ``run_chunk`` does, so that the World arrays
 can be inspected every day. The hand-driven run must give the very same outcome table, so the
 arrays inspected are the ones the kernel reports on.
 """
@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim import kernel, outcomes
-from sim.params import STRUCTURAL, build_params, tunable_paths
-from sim.rng import WorldStreams
+from sim.core import kernel, outcomes
+from sim.inputs.params import STRUCTURAL, build_params, tunable_paths
+from sim.core.streams import WorldStreams
 
 MINI = Path(__file__).resolve().parent / "data" / "mini.yaml"
 SLACK = 1e-9      # absolute slack on counts and shares

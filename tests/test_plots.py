@@ -18,8 +18,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import sim
-from sim import analysis, plots
-from sim.plot import main as plot_main
+from sim.explore import analysis
+from sim.report import figures as plots
+from sim.report.run_figures import main as plot_main
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -170,7 +171,7 @@ def test_standard_figures(results, tmp_path):
         assert_png(p)
     assert plt.get_fignums() == open_before  # nothing left in pyplot's registry
     # Without a series there is no fan chart.
-    no_series = sim.outcomes.Results(results.worlds, None, results.scenario, results.seed, results.days)
+    no_series = sim.core.outcomes.Results(results.worlds, None, results.scenario, results.seed, results.days)
     names = [p.name for p in plots.save_standard_figures(tmp_path / "run2", no_series)]
     assert "fan_chart.png" not in names and len(names) == 3
 
@@ -297,7 +298,7 @@ def test_discovery_bounds_inside_ranges(mini_path, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------
-# python -m sim.plot
+# python -m sim.report.run_figures
 # ------------------------------------------------------------------------------------------
 
 
@@ -350,7 +351,7 @@ def test_plot_command_errors(tmp_path, capsys):
     assert plot_main(["compare", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
     # As a command: exit status 2 and no traceback.
-    proc = subprocess.run([sys.executable, "-m", "sim.plot", str(tmp_path / "nope")], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "sim.report.run_figures", str(tmp_path / "nope")], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr

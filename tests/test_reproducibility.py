@@ -13,7 +13,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim.rng import BLOCK_BYTES, BLOCK_DAYS, WorldStreams
+from sim.core.streams import BLOCK_BYTES, BLOCK_DAYS, WorldStreams
 
 DAYS = 150
 
@@ -105,12 +105,12 @@ def test_threads_do_not_change_results(mini_path, threads):
 
 
 def test_threads_default_to_the_cores_unless_processes_share_the_run(monkeypatch):
-    from sim.ensemble import cores, resolve_threads
+    from sim.running.ensemble import cores, resolve_threads
 
     assert resolve_threads(None) == cores()
     assert resolve_threads(None, workers=2) == 1
     assert resolve_threads(3, workers=1) == 3
-    monkeypatch.setattr(sim.ensemble, "_in_joblib_worker", lambda: True)
+    monkeypatch.setattr(sim.running.ensemble, "_in_joblib_worker", lambda: True)
     assert resolve_threads(None) == 1
 
 
@@ -124,7 +124,7 @@ def test_an_error_in_a_threaded_chunk_reaches_the_caller(mini_path, monkeypatch)
     """A chunk that fails in a thread raises in the caller; the chunks not yet started are
     dropped rather than run."""
     started = []
-    real = sim.ensemble._run_job
+    real = sim.running.ensemble._run_job
 
     def failing(job):
         started.append(job[2])
@@ -132,7 +132,7 @@ def test_an_error_in_a_threaded_chunk_reaches_the_caller(mini_path, monkeypatch)
             raise RuntimeError("chunk failed")
         return real(job)
 
-    monkeypatch.setattr(sim.ensemble, "_run_job", failing)
+    monkeypatch.setattr(sim.running.ensemble, "_run_job", failing)
     with pytest.raises(RuntimeError, match="chunk failed"):
         _run(mini_path, worlds=64 * 40, days=5, chunk_worlds=64, threads=2)
     assert len(started) < 40

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf
 
-from sim.scenario import leaf_paths, load_scenario, missing_sources, to_dict
-from sim.types import CollapseCause
-from sim.validation import EPISODES as VALIDATION_EPISODES
+from sim.inputs.scenarios import leaf_paths, load_scenario, missing_sources, to_dict
+from sim.core.types import CollapseCause
+from sim.report.patterns import EPISODES as VALIDATION_EPISODES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 import sim
-from sim import design, sweep
-from sim.scenario import load_scenario
+from sim.explore import design, sweep
+from sim.inputs.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ["+experiment=reliability_leverage", "worlds=64", "days=60",
@@ -97,7 +97,7 @@ def test_expand_sweep_matches_hydra_basic_sweeper():
 def test_experiments_compose():
     from hydra import compose, initialize_config_dir
 
-    import sim.cli  # noqa: F401  (registers the schema and resolvers)
+    import sim.cli.run  # noqa: F401  (registers the schema and resolvers)
 
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         grid = compose("config", ["+experiment=reliability_leverage"], return_hydra_config=True)
@@ -111,13 +111,13 @@ def test_experiments_compose():
         eps = compose("config", ["+experiment=episodes_full_delivery"], return_hydra_config=True)
         jobs = sweep.expand_sweep([], {k: str(v) for k, v in eps.hydra.sweeper.params.items()})
         # every documented episode of the validation report, shipped and changed
-        from sim.validation import EPISODES
+        from sim.report.patterns import EPISODES
         assert sorted({sweep.job_values(j)["scenario"] for j in jobs}) == sorted(EPISODES)
         assert len(jobs) == 2 * len(EPISODES)
         changed = compose("config", ["scenario=swat_2009", "+change=full_delivery"])
         assert changed.scenario.state.delivery_reliability == 1.0
         des = compose("config", ["+experiment=design_reliability_leverage"])
-        assert sim.cli.check_design(des.design)["points"] == 1000
+        assert sim.cli.run.check_design(des.design)["points"] == 1000
         slurm = compose("config", ["hydra/launcher=slurm"], return_hydra_config=True)
         assert slurm.hydra.launcher._target_.endswith("SlurmLauncher")
         assert slurm.hydra.launcher.cpus_per_task == 4 and slurm.hydra.launcher.timeout_min == 120
@@ -151,9 +151,9 @@ def test_grid_experiment_runs_and_collects(tmp_path, launcher):
     assert list(table.columns[:3]) == ["job", *swept]
     assert set(sim.OUTCOME_COLUMNS) <= set(table.columns)
     assert table.groupby("job").size().tolist() == [worlds] * n_jobs
-    from sim.plot import swept_columns
+    from sim.report.run_figures import swept_columns
 
-    assert set(swept_columns(table)) <= set(swept)  # the format sim.plot reads
+    assert set(swept_columns(table)) <= set(swept)  # the format sim.report.run_figures reads
 
     jobs = pd.read_parquet(d / "jobs.parquet")
     assert (jobs["status"] == "complete").all() and len(jobs) == n_jobs
@@ -170,7 +170,7 @@ def test_grid_experiment_runs_and_collects(tmp_path, launcher):
 def test_a_joblib_job_steps_on_one_thread_and_a_basic_job_on_every_core(tmp_path):
     """Jobs of the joblib launcher share the cores among themselves, so each steps its chunks
     on one thread; a job of the basic launcher has the cores to itself."""
-    from sim.ensemble import cores
+    from sim.running.ensemble import cores
 
     for launcher, want in (("joblib", 1), ("basic", cores())):
         d = tmp_path / launcher
@@ -276,7 +276,7 @@ def test_sweep_killed_halfway_and_rerun_completes(tmp_path):
 
 
 def test_long_run_resumes_from_finished_chunks(tmp_path):
-    from sim import runner
+    from sim.running import runner
 
     s = load_scenario("kabul_2022")
     run_dir = tmp_path / "run"
@@ -354,8 +354,8 @@ def test_workers_and_chunks_do_not_change_results():
     (10_000, 0, 512, 2), (10_000, 100, 512, 2), (1_000, 0, 512, 2), (300, 0, 512, 2),
     (100_000, 70, 512, 8), (10_000, 0, 512, 1), (5_000, 0, 64, 3)])
 def test_chunk_plan_covers_the_worlds_in_whole_groups_with_a_finer_tail(worlds, first, chunk, workers):
-    from sim.ensemble import TAIL_CHUNKS_PER_WORKER, plan_chunks
-    from sim.rng import GROUP
+    from sim.running.ensemble import TAIL_CHUNKS_PER_WORKER, plan_chunks
+    from sim.core.streams import GROUP
 
     spans = plan_chunks(worlds, first, chunk, workers)
     assert spans[0][0] == 0 and spans[-1][1] == worlds
@@ -386,16 +386,16 @@ def test_a_finer_tail_of_chunks_on_two_workers_gives_the_same_results():
 
 
 def test_design_of_1000_points_runs_as_one_batch(monkeypatch):
-    import sim.analysis
+    import sim.explore.analysis
 
     calls = []
-    real = sim.analysis.run
+    real = sim.explore.analysis.run
 
     def counting(*a, **k):
         calls.append(k.get("worlds"))
         return real(*a, **k)
 
-    monkeypatch.setattr(sim.analysis, "run", counting)
+    monkeypatch.setattr(sim.explore.analysis, "run", counting)
     points = design.sample(RANGES, n=1000, method="lhs", seed=0)
     assert points.shape == (1000, 2)
     for j, (lo, hi) in enumerate(RANGES.values()):  # one point in each of 1000 strata
@@ -421,7 +421,7 @@ def test_design_of_1000_points_runs_as_one_batch(monkeypatch):
 
 
 def test_design_experiment_on_the_command_line(tmp_path):
-    import sim.cli
+    import sim.cli.run
 
     run_dir = tmp_path / "design"
     args = ["+experiment=design_reliability_leverage", "design.points=30", "worlds=2", "days=30",
@@ -439,7 +439,7 @@ def test_design_experiment_on_the_command_line(tmp_path):
                       ({"points": 0, "ranges": {"state.delivery_reliability": [0, 1]}}, "points"),
                       ({"sample": 3}, "sample")):
         with pytest.raises(sim.ScenarioError, match=word):
-            sim.cli.check_design(bad)
+            sim.cli.run.check_design(bad)
 
 
 def test_plain_and_batch_functions():

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 import sim
-from sim import validation as V
-from sim.outcomes import Results
-from sim.scenario import BEHAVIOUR_FILE
-from sim.schema import Behaviour
+from sim.report import patterns as V
+from sim.core.outcomes import Results
+from sim.inputs.scenarios import BEHAVIOUR_FILE
+from sim.inputs.schema import Behaviour
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -162,7 +162,7 @@ def test_every_pattern_evaluates_on_a_small_run():
 
 
 def test_validate_command_writes_report(tmp_path):
-    from sim.validate import main
+    from sim.cli.validate import main
 
     assert main(["--worlds", "40", "--seed", "2", "--out", str(tmp_path), "--no-counterfactuals"]) == 0
     text = (tmp_path / "report.md").read_text()

@@ -1,0 +1,1098 @@
+"""Validation against the documented episodes: patterns, simulated statistics, pass/fail, report.
+
+A *pattern* is one thing the seed articles report about one episode (the ``observed:`` block of
+its scenario file), turned into a statistic the model produces:
+
+- ``value``: a number per world (ceasefire days, attacks in a calendar month). Its simulated
+  median and 50% / 90% intervals are quantiles over worlds (the model's predictive spread).
+- ``event``: something that happened once (the accord ended by a state operation). Per world it
+  happened or not; the statistic is the share of worlds where it happens, with Clopper-Pearson
+  (binomial) 50% / 90% intervals. The observation counts as inside the 90% interval when the
+  model gives it a probability of at least 5%, so that, as for a value, the observed history is
+  not in a 5% tail of the model's outcomes.
+- ``share``: a claim about how often ("no ceasefire in most worlds"): a share with
+  Clopper-Pearson intervals against the claimed range (most = above one half).
+- ``relation``: a statistic of the whole ensemble (a rank correlation, the lead of one collapse
+  cause over the others), with bootstrap 50% / 90% intervals (resampling worlds).
+
+Pass rule, for every kind: the observed value, or any part of the observed range, lies inside
+the simulated 90% interval (:func:`inside`). An observation written as a bound ("at least 100",
+"under a year") is a range with one open end.
+
+Every observed key of every episode file is listed in :data:`KEY_COVERAGE` with the pattern that
+tests it or the reason it cannot be tested, so the report accounts for each fact in the seeds.
+
+``python -m sim.cli.validate`` runs every episode and writes ``results/validation/report.md`` with
+figures beside it (:func:`write_report`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.running.ensemble import run
+from sim.core.outcomes import DAYS_PER_MONTH
+from sim.inputs.params import tunable_paths
+from sim.inputs.scenarios import SCENARIO_DIR, load_scenario
+from sim.inputs.schema import Scenario
+from sim.core.types import CEASEFIRE, FIGHTING, TALKS
+
+INF = math.inf
+EVENT_MIN_PROBABILITY = 0.05
+"""An event observed once is inside the 90% interval when the model gives it at least this."""
+
+# --------------------------------------------------------------------------------------------
+# Episodes and their horizons
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Episode:
+    """How long to run an episode and what to record.
+
+    Attributes:
+        name: scenario name (``scenarios/<name>.yaml``).
+        end: last simulated calendar day (inclusive), YYYY-MM-DD.
+        why: why the horizon ends there.
+        daily: whether the patterns need daily series (calendar windows, phase by day).
+    """
+
+    name: str
+    end: str
+    why: str
+    daily: bool = False
+
+
+EPISODES: dict[str, Episode] = {e.name: e for e in (
+    Episode("shakai_2004", "2005-04-30", "one year: seven times the reported 50 days"),
+    Episode("waziristan_2006", "2008-09-04", "two years, to see the accord end (reported: within a year)"),
+    Episode("swat_2008", "2009-02-15", "until the next Swat deal of 16 Feb 2009 (swat_2009), by which the 2008 deal had failed"),
+    Episode("swat_2009", "2010-02-15", "one year ('a little later', 000)"),
+    Episode("inducements_2012", "2015-12-31", "the four years 2012-2015 of 003's defections"),
+    Episode("secret_talks_2020", "2021-02-28", "to the end of the UN's 'first two months of 2021' (004)", daily=True),
+    Episode("ceasefire_2021", "2022-05-08", "until the Kabul talks of 9 May 2022 (kabul_2022)"),
+    Episode("kabul_2022", "2023-05-08", "one year, to compare with 2021 and see defections under long ceasefires", daily=True),
+)}
+
+COUNTERFACTUALS = ("kabul_2022_full_delivery", "kabul_2022_no_mediator",
+                   "secret_talks_2020_no_unity_demand", "ceasefire_2021_prisoners_first")
+
+
+def _date(s: str) -> dt.date:
+    return dt.date.fromisoformat(str(s))
+
+
+def horizon_days(scenario: Scenario, episode: Episode) -> int:
+    """Days simulated for an episode: from the scenario's start to ``episode.end`` inclusive."""
+    return (_date(episode.end) - _date(scenario.start)).days + 1
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last calendar day of an ISO 8601 period: ``2022-06``, ``2021``,
+    ``2021-01/2021-02``, ``2021-02-12/2021-02-19`` (both ends inclusive)."""
+    def first(p: str) -> dt.date:
+        parts = [int(x) for x in p.split("-")]
+        return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+    def last(p: str) -> dt.date:
+        parts = [int(x) for x in p.split("-")]
+        if len(parts) == 3:
+            return dt.date(*parts)
+        if len(parts) == 2:
+            y, m = parts
+            return dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+        return dt.date(parts[0], 12, 31)
+
+    a, _, b = str(period).partition("/")
+    return first(a), last(b or a)
+
+
+# --------------------------------------------------------------------------------------------
+# One episode's simulated worlds
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EpisodeRun:
+    """The simulated worlds of one episode, with the helpers patterns use.
+
+    Attributes:
+        name: scenario name. scenario: the loaded scenario. days: horizon.
+        worlds: outcome table (one row per world). daily: ``{series: [worlds, days]}`` arrays
+            (empty unless the episode records daily series). params: per-world parameters or None.
+    """
+
+    name: str
+    scenario: Scenario
+    days: int
+    worlds: pd.DataFrame
+    daily: dict[str, np.ndarray] = field(default_factory=dict)
+    params: pd.DataFrame | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.worlds)
+
+    @property
+    def start(self) -> dt.date:
+        return _date(self.scenario.start)
+
+    def day(self, date: str | dt.date) -> int:
+        """Day index of a calendar date (day 0 = the scenario's start)."""
+        return (_date(str(date)) - self.start).days
+
+    def window(self, period: str) -> tuple[int, int]:
+        """Day indices ``(first, last)`` of a calendar period, inclusive; must lie in the run."""
+        a, b = period_bounds(period)
+        d0, d1 = self.day(a), self.day(b)
+        if d0 < 0 or d1 >= self.days:
+            raise ValueError(f"{self.name}: period {period} is outside the simulated days 0-{self.days - 1}")
+        return d0, d1
+
+    def window_sum(self, series: str, period: str) -> np.ndarray:
+        """Per-world sum of a daily series over a calendar period."""
+        d0, d1 = self.window(period)
+        return self.daily[series][:, d0:d1 + 1].sum(axis=1)
+
+    def in_phase_throughout(self, phase: float, period: str) -> np.ndarray:
+        """Per world: the phase held at the end of every day of the period."""
+        d0, d1 = self.window(period)
+        return np.all(self.daily["phase"][:, d0:d1 + 1] == phase, axis=1)
+
+    def param(self, path: str) -> np.ndarray:
+        """Per-world value of a tunable field (from the params table, else the scenario)."""
+        if self.params is not None and path in self.params.columns:
+            return self.params[path].to_numpy(dtype=float)
+        return np.full(self.n, float(tunable_paths(self.scenario)[path][1]))
+
+    def col(self, name: str) -> np.ndarray:
+        return self.worlds[name].to_numpy()
+
+    def duration_or_zero(self) -> np.ndarray:
+        """First ceasefire's duration in days, 0 where none was reached."""
+        return np.nan_to_num(self.worlds["ceasefire_days"].to_numpy(dtype=float), nan=0.0)
+
+    def ended(self) -> np.ndarray:
+        """The first ceasefire was reached and ended within the horizon."""
+        return (self.col("ceasefire_reached") & ~self.col("ceasefire_censored")).astype(bool)
+
+    def cause_is(self, cause: str) -> np.ndarray:
+        return (self.worlds["collapse_cause"].astype(str) == cause).to_numpy()
+
+
+def daily_arrays(worlds: pd.DataFrame, timeseries: pd.DataFrame, days: int) -> dict[str, np.ndarray]:
+    """``{series: [worlds, days]}`` arrays from a daily long table (rows follow ``worlds``)."""
+    index = pd.Index(worlds["world"].to_numpy())
+    rows = index.get_indexer(timeseries["world"].to_numpy())
+    cols = timeseries["day"].to_numpy()
+    out = {}
+    for name in ("phase", "ttp_attacks", "spoiler_attacks", "casualties"):
+        a = np.zeros((len(index), days))
+        a[rows, cols] = timeseries[name].to_numpy(dtype=float)
+        out[name] = a
+    return out
+
+
+def episode_seed(seed: int, name: str) -> int:
+    """Seed of one episode in a validation or calibration run (distinct per episode)."""
+    key = [int(b) for b in name.encode()]
+    return int(np.random.SeedSequence([int(seed)] + key).generate_state(1)[0])
+
+
+def run_episodes(worlds: int, seed: int, names: Sequence[str] | None = None,
+                 params: pd.DataFrame | None = None, overrides: Mapping[str, Any] | None = None,
+                 workers: int = 1, chunk_worlds: int = 2048) -> dict[str, EpisodeRun]:
+    """Run every episode (or ``names``) once, each as one batch of ``worlds`` worlds.
+
+    Args:
+        worlds: worlds per episode. seed: run seed (each episode derives its own).
+        params: optional per-world parameters (one row per world), the same for every episode.
+        overrides: dotted scenario fields applied to every episode when loading it (e.g.
+            ``{"behaviour.accept_per_day": 0.05}``).
+        workers: processes per run (results do not depend on it).
+    """
+    out = {}
+    for name in (names or list(EPISODES)):
+        ep = EPISODES[name]
+        s = load_scenario(name, overrides=dict(overrides or {}))
+        days = horizon_days(s, ep)
+        res = run(s, worlds=worlds, days=days, seed=episode_seed(seed, name), params=params,
+                  record="daily" if ep.daily else "none", workers=workers,
+                  chunk_worlds=chunk_worlds)
+        daily = daily_arrays(res.worlds, res.timeseries, days) if ep.daily else {}
+        out[name] = EpisodeRun(name, s, days, res.worlds, daily, params)
+        del res
+    return out
+
+
+def subset(runs: Mapping[str, EpisodeRun], rows: np.ndarray) -> dict[str, EpisodeRun]:
+    """The same runs restricted to the worlds at positions ``rows``."""
+    out = {}
+    for name, e in runs.items():
+        out[name] = dataclasses.replace(
+            e, worlds=e.worlds.iloc[rows].reset_index(drop=True),
+            daily={k: v[rows] for k, v in e.daily.items()},
+            params=None if e.params is None else e.params.iloc[rows].reset_index(drop=True))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Patterns
+# --------------------------------------------------------------------------------------------
+
+Runs = Mapping[str, EpisodeRun]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One observed pattern of one episode and the statistic that reproduces it.
+
+    Attributes:
+        id: ``episode.short_name``.
+        episode: the scenario the pattern belongs to (others may be needed, see ``needs``).
+        name: what is compared, in plain words.
+        kind: ``value``, ``event``, ``share`` or ``relation`` (see the module doc).
+        observed: the observed value as a range ``(lo, hi)``; equal ends for a point; ``inf``
+            for an open end. For ``event`` it is ``(0.05, 1)`` (see :data:`EVENT_MIN_PROBABILITY`).
+        observed_text: the observation as the seeds give it, with the seed id.
+        keys: the ``observed:`` keys of the scenario file it tests (or the seed it rests on).
+        per_world: function of the runs giving one number per world of ``episode`` (an
+            indicator 0/1 for events and shares; NaN where the statistic does not apply), or
+            for a relation an array ``[worlds, k]`` that ``reduce`` turns into one number.
+        reduce: relation only: the statistic of a set of worlds (rows of ``per_world``).
+        needs: episodes the statistic reads (default: ``episode``).
+        calib_target: range the calibration pulls the per-draw statistic into (default: the
+            observed range; ``(1, 1)`` for events: the calibration rewards making the observed
+            history likely, the report only asks that it is not a 5% tail event).
+        unit: unit of the statistic, for the report.
+    """
+
+    id: str
+    episode: str
+    name: str
+    kind: str
+    observed: tuple[float, float]
+    observed_text: str
+    keys: str
+    per_world: Callable[[Runs], np.ndarray]
+    reduce: Callable[[np.ndarray], float] | None = None
+    needs: tuple[str, ...] = ()
+    calib_target: tuple[float, float] | None = None
+    unit: str = ""
+
+    @property
+    def episodes(self) -> tuple[str, ...]:
+        return self.needs or (self.episode,)
+
+    @property
+    def target(self) -> tuple[float, float]:
+        if self.calib_target is not None:
+            return self.calib_target
+        return (1.0, 1.0) if self.kind == "event" else self.observed
+
+
+def _observed(name: str) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.to_container(OmegaConf.load(SCENARIO_DIR / f"{name}.yaml"))
+    return dict(raw.get("observed") or {})  # type: ignore[union-attr]
+
+
+def _one(mapping: Mapping[str, Any]) -> tuple[str, Any]:
+    (k, v), = mapping.items()
+    return k, v
+
+
+def _spearman(x: np.ndarray) -> float:
+    """Rank correlation of the two columns of ``x`` (NaN if either is constant)."""
+    if len(x) < 3:
+        return float("nan")
+    a, b = stats.rankdata(x[:, 0]), stats.rankdata(x[:, 1])
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _ratio_of_means(x: np.ndarray) -> float:
+    """Mean of column 0 over mean of column 1, over rows where both are known."""
+    x = x[~np.isnan(x).any(axis=1)]
+    if len(x) == 0 or x[:, 1].mean() <= 0:
+        return float("nan")
+    return float(x[:, 0].mean() / x[:, 1].mean())
+
+
+CAUSES_ENDED = ("state_non_delivery", "faction_violation", "spoiler_provocation",
+                "state_operation", "term_expired")
+
+
+def _lead_of_first(x: np.ndarray) -> float:
+    """Share of column 0's cause among ended ceasefires minus the largest share of another
+    cause. ``x[:, 0]`` holds cause codes (index into :data:`CAUSES_ENDED`; NaN = not ended)."""
+    c = x[:, 0]
+    c = c[~np.isnan(c)]
+    if len(c) == 0:
+        return float("nan")
+    shares = np.bincount(c.astype(int), minlength=len(CAUSES_ENDED)) / len(c)
+    return float(shares[0] - shares[1:].max())
+
+
+def build_patterns() -> list[Pattern]:
+    """Every pattern of the report, built from the ``observed:`` blocks of the episode files."""
+    P: list[Pattern] = []
+
+    # --- 2004: a ceasefire that lasted 50 days ------------------------------------------------
+    o = _observed("shakai_2004")
+    P.append(Pattern(
+        "shakai_2004.ceasefire_days", "shakai_2004", "days the first ceasefire lasted", "value",
+        (o["ceasefire_days"], o["ceasefire_days"]),
+        f"{o['ceasefire_days']} days (002: \"a ceasefire that only lasted 50 days\")",
+        "ceasefire_days, deal_failed",
+        lambda r: r["shakai_2004"].worlds["ceasefire_days"].to_numpy(dtype=float), unit="days"))
+
+    # --- 2006: the accord hardly lasted a year, ended by the army's offensive ----------------
+    o = _observed("waziristan_2006")
+    P.append(Pattern(
+        "waziristan_2006.ceasefire_days", "waziristan_2006", "days the accord's ceasefire lasted",
+        "value", (1.0, float(o["ceasefire_days_max"])),
+        f"under {o['ceasefire_days_max']} days (001: \"The accord hardly lasted for a year\")",
+        "ceasefire_days_max, deal_failed",
+        lambda r: r["waziristan_2006"].worlds["ceasefire_days"].to_numpy(dtype=float), unit="days"))
+    P.append(Pattern(
+        "waziristan_2006.ended_by", "waziristan_2006",
+        f"the ceasefire ended by {o['ended_by'].replace('_', ' ')}", "event",
+        (EVENT_MIN_PROBABILITY, 1.0),
+        "ended by the army's offensive after Lal Masjid (001)", "ended_by",
+        lambda r, c=o["ended_by"]: r["waziristan_2006"].cause_is(c).astype(float), unit="share"))
+
+    # --- 2008 and 2009 Swat deals failed ------------------------------------------------------
+    for name, text in (("swat_2008", "002: the 2008 deal \"failed to end ongoing extremist violence\""),
+                       ("swat_2009", "000: the deal \"more or less fell apart when violence erupted again\"")):
+        ep = EPISODES[name]
+        P.append(Pattern(
+            f"{name}.deal_failed", name, f"the deal's ceasefire collapsed by {ep.end}", "event",
+            (EVENT_MIN_PROBABILITY, 1.0), f"the deal failed ({text})", "deal_failed",
+            lambda r, n=name: r[n].ended().astype(float), unit="share"))
+
+    # --- 2012-2015: inducements pull whole factions over to the state -----------------------
+    o = _observed("inducements_2012")
+    n_defected = float(len(o["defected_factions"]))
+    P.append(Pattern(
+        "inducements_2012.defections", "inducements_2012",
+        f"factions that defected to the state by {EPISODES['inducements_2012'].end}", "value",
+        (n_defected, INF),
+        f"at least {n_defected:.0f}: " + ", ".join(o["defected_factions"])
+        + " (003: \"defections of major groups in the TTP, such as a faction of Punjabi Taliban\")",
+        "defected_factions",
+        lambda r: r["inducements_2012"].col("defections_to_state").astype(float), unit="factions"))
+
+    # --- 2020: secret talks, no ceasefire, collapse around the new year ----------------------
+    o = _observed("secret_talks_2020")
+    first, last = o["talks_ended_window"]
+    k_talks, v_talks = _one(o["ttp_attacks_talks_min"])
+    k_after, v_after = _one(o["ttp_attacks_after"])
+    k_cas, v_cas = _one(o["casualties_after_min"])
+
+    def no_cf(r: Runs) -> np.ndarray:
+        """Worlds in which no ceasefire came before the end of the observed collapse window."""
+        e = r["secret_talks_2020"]
+        start = e.worlds["days_to_ceasefire"].to_numpy(dtype=float)
+        return ~(start <= e.day(last))
+
+    def talks_end(r: Runs) -> np.ndarray:
+        e = r["secret_talks_2020"]
+        ph = e.daily["phase"]
+        fighting = ph == FIGHTING
+        ceasefire = ph == CEASEFIRE
+        first_fight = np.where(fighting.any(axis=1), fighting.argmax(axis=1), e.days)
+        first_cf = np.where(ceasefire.any(axis=1), ceasefire.argmax(axis=1), e.days + 1)
+        out = first_fight.astype(float)
+        out[first_cf < first_fight] = np.nan      # the talks ended in a deal, not a breakdown
+        return out
+
+    def quiet(r: Runs) -> np.ndarray:
+        """Worlds with no ceasefire at any time (the observed course of 2020-21)."""
+        return ~r["secret_talks_2020"].col("ceasefire_reached").astype(bool)
+
+    def attacks(period: str) -> Callable[[Runs], np.ndarray]:
+        def f(r: Runs) -> np.ndarray:
+            x = r["secret_talks_2020"].window_sum("ttp_attacks", period)
+            return np.where(quiet(r), x, np.nan)
+        return f
+
+    def ratio(r: Runs) -> np.ndarray:
+        e = r["secret_talks_2020"]
+        a0, a1 = e.window(k_talks)
+        b0, b1 = e.window(k_after)
+        before = attacks(k_talks)(r) / (a1 - a0 + 1)
+        after = attacks(k_after)(r) / (b1 - b0 + 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(before > 0, after / before, np.nan)
+
+    def ttp_casualties(r: Runs) -> np.ndarray:
+        e = r["secret_talks_2020"]
+        x = e.window_sum("ttp_attacks", k_cas) * e.param("behaviour.casualties_per_attack_count")
+        return np.where(quiet(r), x, np.nan)
+
+    s = EPISODES["secret_talks_2020"]
+    tb = period_bounds(k_talks)
+    ab = period_bounds(k_after)
+    ratio_hi = (v_after / ((ab[1] - ab[0]).days + 1)) / (v_talks / ((tb[1] - tb[0]).days + 1))
+    P += [
+        Pattern("secret_talks_2020.no_ceasefire", "secret_talks_2020",
+                f"share of worlds with no ceasefire before {last}", "share", (0.5, 1.0),
+                "no ceasefire (000: talks \"collapsed in late 2020 or early 2021\"); "
+                "claim tested: in most worlds", "ceasefire_reached, ended_by", lambda r: no_cf(r).astype(float),
+                calib_target=(1.0, 1.0), unit="share"),
+        Pattern("secret_talks_2020.talks_end_day", "secret_talks_2020",
+                "day the talks broke down without a ceasefire (day 0 = 1 Jan 2020)", "value",
+                (float((_date(first) - _date("2020-01-01")).days), float((_date(last) - _date("2020-01-01")).days)),
+                f"between {first} and {last} (000)", "talks_ended_window", talks_end, unit="day"),
+        Pattern("secret_talks_2020.reunifications", "secret_talks_2020",
+                "splinter factions that rejoined the umbrella", "value",
+                (float(len(o["reunified_factions"])), float(len(o["reunified_factions"]))),
+                f"{len(o['reunified_factions'])}: " + ", ".join(o["reunified_factions"]) + " (000)",
+                "reunified_factions",
+                lambda r: r["secret_talks_2020"].col("reunifications").astype(float), unit="factions"),
+        Pattern("secret_talks_2020.attacks_talks", "secret_talks_2020",
+                f"TTP attacks in {k_talks} (worlds without a ceasefire)", "value", (float(v_talks), INF),
+                f"over {v_talks} (004, UN: \"over a 100 attacks\" in the last six months of 2020)",
+                "ttp_attacks_talks_min", attacks(k_talks), unit="attacks"),
+        Pattern("secret_talks_2020.attacks_after", "secret_talks_2020",
+                f"TTP attacks in {k_after} (worlds without a ceasefire)", "value",
+                (float(v_after), float(v_after)), f"{v_after} (004, UN: \"Another 32\")",
+                "ttp_attacks_after", attacks(k_after), unit="attacks"),
+        Pattern("secret_talks_2020.after_vs_talks", "secret_talks_2020",
+                "TTP attack rate after the collapse over the rate in the last six months of talks",
+                "value", (0.0, round(ratio_hi, 3)),
+                f"at most {ratio_hi:.2f} (004: {v_after} in {k_after} against over {v_talks} in {k_talks}); "
+                "000 speaks of a spike in claimed violence, the counts show none",
+                "ttp_attacks_after, ttp_attacks_talks_min", ratio, unit="ratio"),
+        Pattern("secret_talks_2020.casualties_after", "secret_talks_2020",
+                f"killed and injured in TTP attacks {k_cas} (worlds without a ceasefire)", "value",
+                (float(v_cas), INF),
+                f"over {v_cas} security forces (000: a TTP claim for one week)",
+                "casualties_after_min", ttp_casualties, unit="people"),
+    ]
+
+    # --- November 2021: about a month, ended over undelivered releases ------------------------
+    o = _observed("ceasefire_2021")
+    P += [
+        Pattern("ceasefire_2021.reached", "ceasefire_2021", "a ceasefire was reached", "event",
+                (EVENT_MIN_PROBABILITY, 1.0), "reached (003: \"A short cease-fire was announced in early November\")",
+                "ceasefire_reached",
+                lambda r: r["ceasefire_2021"].col("ceasefire_reached").astype(float), unit="share"),
+        Pattern("ceasefire_2021.ceasefire_days", "ceasefire_2021", "days the ceasefire lasted", "value",
+                (float(o["ceasefire_days_min"]), float(o["ceasefire_days_max"])),
+                f"{o['ceasefire_days_min']}-{o['ceasefire_days_max']} days (003: early November to early December)",
+                "ceasefire_days_min, ceasefire_days_max",
+                lambda r: r["ceasefire_2021"].worlds["ceasefire_days"].to_numpy(dtype=float), unit="days"),
+        Pattern("ceasefire_2021.ended_by", "ceasefire_2021",
+                "lead of state non-delivery over the next most common cause, among ended ceasefires",
+                "relation", (1e-9, 1.0),
+                "ended over undelivered commitments (003: \"the Pakistani government didn't keep its "
+                "commitments\"); claim tested: the most common cause", "ended_by",
+                lambda r, c=o["ended_by"]: _cause_codes(r["ceasefire_2021"], c), reduce=_lead_of_first,
+                unit="share"),
+        Pattern("ceasefire_2021.promises_not_kept", "ceasefire_2021",
+                "the state released fewer prisoners than it promised", "event",
+                (EVENT_MIN_PROBABILITY, 1.0), "not kept (003: \"Pakistan's unwillingness to release prisoners\")",
+                "promises_kept",
+                lambda r: ((r["ceasefire_2021"].col("prisoners_promised") > 0)
+                           & (r["ceasefire_2021"].col("prisoners_released")
+                              < r["ceasefire_2021"].col("prisoners_promised"))).astype(float),
+                unit="share"),
+        Pattern("ceasefire_2021.intensified_after", "ceasefire_2021",
+                "TTP attacks a month in the 90 days after the ceasefire ended over the rate under it "
+                "(ratio of means over worlds)", "relation", (1.0, INF),
+                "more after (001: the TTP \"agreed to a ceasefire with Pakistan, but then backed out "
+                "and intensified its onslaught\")", "none (seed 001)",
+                lambda r: np.column_stack([
+                    r["ceasefire_2021"].worlds["ttp_attacks_per_month_after"].to_numpy(dtype=float),
+                    r["ceasefire_2021"].worlds["ttp_attacks_per_month_ceasefire"].to_numpy(dtype=float)]),
+                reduce=_ratio_of_means, unit="ratio"),
+    ]
+
+    # --- 2022 Kabul talks ----------------------------------------------------------------------
+    o = _observed("kabul_2022")
+    in_force = o["ceasefire_in_force_on"]
+
+    def in_force_on(r: Runs) -> np.ndarray:
+        e = r["kabul_2022"]
+        start = e.worlds["days_to_ceasefire"].to_numpy(dtype=float)
+        dur = e.worlds["ceasefire_days"].to_numpy(dtype=float)
+        d = e.day(in_force)
+        return ((start <= d) & (start + dur > d)).astype(float)
+
+    def month_attacks(period: str, per_attack: bool = False) -> Callable[[Runs], np.ndarray]:
+        def f(r: Runs) -> np.ndarray:
+            e = r["kabul_2022"]
+            x = e.window_sum("ttp_attacks", period)
+            if per_attack:
+                x = x * e.param("behaviour.casualties_per_attack_count")
+            return np.where(e.in_phase_throughout(CEASEFIRE, period), x, np.nan)
+        return f
+
+    P += [
+        Pattern("kabul_2022.reached", "kabul_2022", "a ceasefire was reached", "event",
+                (EVENT_MIN_PROBABILITY, 1.0), "reached (001: \"the TTP announced a 10-day ceasefire\")",
+                "ceasefire_reached",
+                lambda r: r["kabul_2022"].col("ceasefire_reached").astype(float), unit="share"),
+        Pattern("kabul_2022.in_force", "kabul_2022",
+                f"the first ceasefire, declared for 10 days, still in force on {in_force}", "event",
+                (EVENT_MIN_PROBABILITY, 1.0),
+                "extended, then made indefinite, still in force (002: \"the longest in the terror "
+                "group's history\")", "ceasefire_in_force_on, ended_by (censored)", in_force_on,
+                unit="share"),
+        Pattern("kabul_2022.prisoners_released", "kabul_2022", "prisoners the state released", "value",
+                (float(o["prisoners_released"]), float(o["prisoners_released"])),
+                f"{o['prisoners_released']} (001: two commanders, then 30)", "prisoners_released",
+                lambda r: r["kabul_2022"].col("prisoners_released").astype(float), unit="prisoners"),
+    ]
+    for period, count in o["ttp_attacks_ceasefire"].items():
+        P.append(Pattern(
+            f"kabul_2022.attacks_{period}", "kabul_2022",
+            f"TTP attacks in {period} (worlds in ceasefire all month)", "value",
+            (float(count), float(count)), f"{count} (002, PICSS)", "ttp_attacks_ceasefire",
+            month_attacks(period), unit="attacks"))
+    for period, count in o["casualties_ceasefire"].items():
+        P.append(Pattern(
+            f"kabul_2022.casualties_{period}", "kabul_2022",
+            f"killed and injured in TTP attacks in {period} (worlds in ceasefire all month)", "value",
+            (float(count), float(count)), f"{count} (002, PICSS: 34 killed, 46 injured)",
+            "casualties_ceasefire", month_attacks(period, per_attack=True), unit="people"))
+    P += [
+        Pattern("kabul_2022.outlasts_2021", "kabul_2022",
+                "share of world pairs in which the 2022 ceasefire outlasts 2021's", "share", (0.5, 1.0),
+                "2022 outlasted 2021 (002: \"the longest in the group's history\"; 003: 2021's lasted "
+                "about a month); claim tested: in most pairs", "ceasefire_in_force_on (with ceasefire_2021)",
+                lambda r: (r["kabul_2022"].duration_or_zero()
+                           > r["ceasefire_2021"].duration_or_zero()).astype(float),
+                needs=("kabul_2022", "ceasefire_2021"), calib_target=(1.0, 1.0), unit="share"),
+        Pattern("kabul_2022.defections_long_ceasefires", "kabul_2022",
+                "rank correlation of ceasefire length and hardliners lost to spoilers", "relation",
+                (1e-9, 1.0),
+                "positive (003: Mehsud \"worried a longer cease-fire would bring stress on the group's "
+                "cohesion and trigger defections\"; 002: hardliners \"might defect to ISIS-K\")",
+                "none (seeds 002, 003)",
+                lambda r: np.column_stack([
+                    np.where(r["kabul_2022"].col("ceasefire_reached"), r["kabul_2022"].duration_or_zero(), np.nan),
+                    r["kabul_2022"].col("defections_to_spoilers").astype(float)]),
+                reduce=lambda x: _spearman(x[~np.isnan(x).any(axis=1)]), unit="correlation"),
+    ]
+    return P
+
+
+def _cause_codes(e: EpisodeRun, first: str) -> np.ndarray:
+    """Collapse causes of ended ceasefires as codes with ``first`` as 0 (NaN if not ended)."""
+    order = [first] + [c for c in CAUSES_ENDED if c != first]
+    cause = e.worlds["collapse_cause"].astype(str).to_numpy()
+    out = np.full(e.n, np.nan)
+    for k, c in enumerate(order):
+        out[cause == c] = k
+    return out[:, None]
+
+
+KEY_COVERAGE: dict[str, dict[str, str]] = {
+    "shakai_2004": {
+        "ceasefire_reached": "not a test: the scenario starts in the ceasefire",
+        "ceasefire_days": "shakai_2004.ceasefire_days",
+        "deal_failed": "shakai_2004.ceasefire_days (a duration of 50 days is a failure)",
+    },
+    "waziristan_2006": {
+        "ceasefire_reached": "not a test: the scenario starts in the ceasefire",
+        "ceasefire_days_max": "waziristan_2006.ceasefire_days",
+        "ended_by": "waziristan_2006.ended_by",
+        "deal_failed": "waziristan_2006.ceasefire_days (ending within a year is a failure)",
+    },
+    "swat_2008": {"deal_failed": "swat_2008.deal_failed"},
+    "swat_2009": {
+        "ceasefire_reached": "not a test: the scenario starts in the ceasefire",
+        "deal_failed": "swat_2009.deal_failed",
+    },
+    "inducements_2012": {"defected_factions": "inducements_2012.defections"},
+    "secret_talks_2020": {
+        "ceasefire_reached": "secret_talks_2020.no_ceasefire",
+        "ended_by": "secret_talks_2020.no_ceasefire",
+        "talks_ended_window": "secret_talks_2020.talks_end_day",
+        "reunified_factions": "secret_talks_2020.reunifications",
+        "ttp_attacks_talks_min": "secret_talks_2020.attacks_talks, secret_talks_2020.after_vs_talks",
+        "ttp_attacks_after": "secret_talks_2020.attacks_after, secret_talks_2020.after_vs_talks",
+        "casualties_after_min": "secret_talks_2020.casualties_after",
+    },
+    "ceasefire_2021": {
+        "ceasefire_reached": "ceasefire_2021.reached",
+        "ceasefire_days_min": "ceasefire_2021.ceasefire_days",
+        "ceasefire_days_max": "ceasefire_2021.ceasefire_days",
+        "ended_by": "ceasefire_2021.ended_by",
+        "prisoners_promised_min": "not a test: an input (state.offer.prisoner_release_count = 100)",
+        "promises_kept": "ceasefire_2021.promises_not_kept",
+        "attacks_all_groups_min": "not tested: a count for all of 2021 and all groups (Baloch "
+                                  "insurgents included), while the scenario covers October 2021 on "
+                                  "and only the TTP and ISKP",
+    },
+    "kabul_2022": {
+        "ceasefire_reached": "kabul_2022.reached",
+        "ceasefire_in_force_on": "kabul_2022.in_force, kabul_2022.outlasts_2021",
+        "ended_by": "kabul_2022.in_force (censored: still in force when the seeds end)",
+        "prisoners_released": "kabul_2022.prisoners_released",
+        "ttp_attacks_ceasefire": "kabul_2022.attacks_2022-06, kabul_2022.attacks_2022-07",
+        "casualties_ceasefire": "kabul_2022.casualties_2022-07",
+        "leaders_killed_ceasefire": "not tested: the model has no individual leaders (coercion "
+                                    "kills fighters at a rate)",
+    },
+}
+"""Every observed key of every episode file: the pattern(s) testing it, or why none does."""
+
+EXPLANATIONS: dict[str, str] = {
+    "secret_talks_2020.casualties_after": (
+        "The observation is a TTP claim of over 57 security forces killed and injured in one week "
+        "(000). In the model every attack takes the same toll, casualties_per_attack_count = 2.4, "
+        "fixed from the July 2022 PICSS count (34 killed and 46 injured in 33 attacks, 002), and "
+        "the attack rate of early 2021 is held near the UN's 32 attacks in two months (004), a few "
+        "a week: one week then brings some 10-15 casualties. 57 would need some 24 attacks in "
+        "that week, or five times the 2022 toll per attack. The model has no variation of the toll "
+        "between attacks (one deadly attack cannot make a bad week); adding it would need a new "
+        "random draw per world and day in the kernel, which this work does not change. The claim "
+        "may also be inflated (it is the TTP's). Not fitted: weight 0 in conf/calibration.yaml."),
+    "secret_talks_2020.attacks_after": (
+        "The model's level of fighting in 2020-21 is a little too high: it reproduces the ratio of "
+        "the two UN counts (004; the rate after the collapse about that of the last six months of "
+        "talks) but at a higher level, some 140 attacks in July-December 2020 where the UN says "
+        "'over 100', so January-February 2021 comes out near 40-45 rather than 32. The same attack "
+        "parameters must give 26-33 attacks a month under the 2022 ceasefire (002) from 5,000 "
+        "fighters, against 16 a month in early 2021 from 3,500: a ceasefire has to keep most of "
+        "the fighting rate, and a lower fighting rate would lose the 2022 counts. The assumed "
+        "fighter numbers of the two scenarios (sources: assumption) carry part of this tension."),
+    "secret_talks_2020.talks_end_day": (
+        "The state walks away from stalled talks only after its patience (talks_patience_days) "
+        "with a slowly growing hazard, so the day talks break down spreads over months; the "
+        "patterns pin the patience only loosely (results/calibration/pinned.md)."),
+    "shakai_2004.ceasefire_days": (
+        "With nothing promised but an amnesty, a 2004 ceasefire ends only by a faction's break, "
+        "a suspension once the amnesty is overdue, or a state operation; the same hazards must "
+        "let the 2006 accord last months and the 2022 ceasefire outlast 2021's."),
+    "note:events": (
+        "Events observed once (an accord ended by an army operation, a deal that failed) are weak "
+        "tests: they pass when the model gives the observed history at least a 5% chance. The "
+        "claims about frequency (no ceasefire in most worlds, non-delivery the most common end, "
+        "2022 outlasting 2021 in most pairs) and the counts are the demanding rows."),
+    "note:after_vs_talks": (
+        "2020-21: the seeds' own counts (004) show no rise after the collapse (32 attacks in "
+        "January-February 2021 is a monthly rate no higher than over 100 in July-December 2020); "
+        "the spike of seed 000 is in claimed casualties, tested separately. The report tests the "
+        "counts (the ratio row) rather than assuming more attacks than before."),
+    "note:conditioning": (
+        "Attack counts under the 2022 ceasefire are taken from worlds in which the ceasefire was in "
+        "force the whole month, and 2020-21 counts from worlds with no ceasefire, as in the "
+        "observed history; the 'worlds' column gives how many worlds that leaves."),
+    "note:edge": (
+        "'yes (edge)' marks a pass where the observation lies outside the simulated 50% interval: "
+        "the observed history is possible under the model but not typical of it."),
+}
+"""Why a pattern fails with the shipped parameters (shown in the report when it fails), and
+notes (keys ``note:...``) printed under the table."""
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics, intervals and the pass rule
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """A pattern's simulated statistic and verdict.
+
+    Attributes:
+        median: simulated median (value) or share / statistic (event, share, relation).
+        i50, i90: 50% and 90% intervals.
+        n: worlds the statistic is computed from (after dropping NaN).
+        passed: the observation lies inside the 90% interval (None if no worlds).
+        samples: the per-world values (value kind) for figures.
+    """
+
+    pattern: Pattern
+    median: float
+    i50: tuple[float, float]
+    i90: tuple[float, float]
+    n: int
+    passed: bool | None
+    samples: np.ndarray | None = None
+
+
+def inside(observed: tuple[float, float], interval: tuple[float, float]) -> bool:
+    """The pass rule: the observed value (or some part of the observed range) lies inside the
+    interval, both ends inclusive."""
+    lo, hi = observed
+    a, b = interval
+    if any(map(math.isnan, (a, b))):
+        return False
+    return lo <= b and hi >= a
+
+
+def value_intervals(x: np.ndarray) -> tuple[float, tuple[float, float], tuple[float, float]]:
+    """Median, 50% and 90% central intervals of per-world values (quantiles over worlds)."""
+    q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+    return float(q[2]), (float(q[1]), float(q[3])), (float(q[0]), float(q[4]))
+
+
+def share_intervals(k: int, n: int) -> tuple[float, tuple[float, float], tuple[float, float]]:
+    """Share ``k/n`` with Clopper-Pearson (exact binomial) 50% and 90% intervals."""
+    t = stats.binomtest(int(k), int(n))
+    c50 = t.proportion_ci(confidence_level=0.5, method="exact")
+    c90 = t.proportion_ci(confidence_level=0.9, method="exact")
+    return k / n, (float(c50.low), float(c50.high)), (float(c90.low), float(c90.high))
+
+
+def bootstrap_intervals(x: np.ndarray, reduce: Callable[[np.ndarray], float], rng: np.random.Generator,
+                        resamples: int = 500) -> tuple[float, tuple[float, float], tuple[float, float]]:
+    """Statistic of all worlds with percentile-bootstrap 50% and 90% intervals (worlds resampled)."""
+    point = reduce(x)
+    n = len(x)
+    boot = np.array([reduce(x[rng.integers(0, n, n)]) for _ in range(resamples)])
+    boot = boot[~np.isnan(boot)]
+    if len(boot) == 0:
+        return point, (np.nan, np.nan), (np.nan, np.nan)
+    q = np.quantile(boot, [0.05, 0.25, 0.75, 0.95])
+    return point, (float(q[1]), float(q[2])), (float(q[0]), float(q[3]))
+
+
+def evaluate(pattern: Pattern, runs: Runs, rng: np.random.Generator | None = None,
+             resamples: int = 500) -> Outcome:
+    """Simulated statistic, intervals and verdict of one pattern."""
+    x = np.asarray(pattern.per_world(runs), dtype=float)
+    return judge(pattern, x, rng if rng is not None else np.random.default_rng(0), resamples)
+
+
+def judge(pattern: Pattern, x: np.ndarray, rng: np.random.Generator, resamples: int = 500) -> Outcome:
+    """Intervals and verdict of a pattern from its per-world values ``x``."""
+    if pattern.kind == "relation":
+        x = x.reshape(len(x), -1)
+        n = int((~np.isnan(x).any(axis=1)).sum())
+        if n == 0:
+            return Outcome(pattern, np.nan, (np.nan, np.nan), (np.nan, np.nan), 0, None)
+        med, i50, i90 = bootstrap_intervals(x, pattern.reduce, rng, resamples)  # type: ignore[arg-type]
+        return Outcome(pattern, med, i50, i90, n, inside(pattern.observed, i90))
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return Outcome(pattern, np.nan, (np.nan, np.nan), (np.nan, np.nan), 0, None)
+    if pattern.kind == "value":
+        med, i50, i90 = value_intervals(x)
+        return Outcome(pattern, med, i50, i90, n, inside(pattern.observed, i90), samples=x)
+    if pattern.kind in ("event", "share"):
+        med, i50, i90 = share_intervals(int(x.sum()), n)
+        return Outcome(pattern, med, i50, i90, n, inside(pattern.observed, i90))
+    raise ValueError(f"unknown pattern kind {pattern.kind!r}")
+
+
+def evaluate_all(runs: Runs, patterns: Sequence[Pattern] | None = None, seed: int = 0,
+                 resamples: int = 500) -> list[Outcome]:
+    """Every pattern whose episodes are in ``runs``."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
+    pats = build_patterns() if patterns is None else patterns
+    return [evaluate(p, runs, rng, resamples) for p in pats if all(e in runs for e in p.episodes)]
+
+
+def pass_fraction(outcomes: Sequence[Outcome]) -> tuple[int, int]:
+    """(patterns passed, patterns judged)."""
+    judged = [o for o in outcomes if o.passed is not None]
+    return sum(bool(o.passed) for o in judged), len(judged)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-draw statistics (calibration)
+# --------------------------------------------------------------------------------------------
+
+
+def per_draw(pattern: Pattern, x: np.ndarray, draws: int) -> np.ndarray:
+    """The pattern's statistic for each parameter draw when the worlds are grouped by draw
+    (world ``i`` belongs to draw ``i // k``): median of values, share of events, or the
+    relation's statistic of the draw's worlds. NaN where a draw has no usable world."""
+    x = np.asarray(x, dtype=float)
+    k = len(x) // draws
+    if pattern.kind == "relation":
+        x = x.reshape(draws, k, -1)
+        return np.array([pattern.reduce(x[i]) for i in range(draws)])  # type: ignore[misc]
+    x = x.reshape(draws, k)
+    ok = ~np.isnan(x)
+    out = np.full(draws, np.nan)
+    rows = ok.any(axis=1)
+    if pattern.kind == "value":
+        with np.errstate(all="ignore"):
+            xs = np.where(ok, x, np.inf)
+            xs.sort(axis=1)
+            cnt = ok.sum(axis=1)
+            lo = np.take_along_axis(xs, np.maximum((cnt - 1) // 2, 0)[:, None], axis=1)[:, 0]
+            hi = np.take_along_axis(xs, np.maximum(cnt // 2, 0)[:, None], axis=1)[:, 0]
+            out[rows] = (0.5 * (lo + hi))[rows]
+    else:
+        out[rows] = (np.where(ok, x, 0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1))[rows]
+    return out
+
+
+def discrepancy(stat: np.ndarray, target: tuple[float, float]) -> np.ndarray:
+    """Distance of a statistic from a target range (0 inside it)."""
+    lo, hi = target
+    return np.maximum(np.maximum(lo - stat, stat - hi), 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(v: float, unit: str = "") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if unit in ("share", "correlation", "ratio"):
+        return f"{v:.2f}"
+    return f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}"
+
+
+def _fmt_range(r: tuple[float, float], unit: str = "") -> str:
+    a, b = r
+    return f"{_fmt(a, unit)}–{_fmt(b, unit)}"
+
+
+def _fmt_observed(p: Pattern) -> str:
+    lo, hi = p.observed
+    if p.kind == "event":
+        return f"happened (model: P ≥ {EVENT_MIN_PROBABILITY:.2f})"
+    if lo == hi:
+        return _fmt(lo, p.unit)
+    if math.isinf(hi):
+        return f"≥ {_fmt(lo, p.unit)}"
+    if p.kind in ("share", "relation") and hi == 1.0:
+        return f"> {_fmt(lo if lo > 1e-6 else 0.0, p.unit)}"
+    return _fmt_range(p.observed, p.unit)
+
+
+def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Path]:
+    """One PNG per episode (a panel per pattern) and a summary of all verdicts."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    by_ep: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_ep.setdefault(o.pattern.episode, []).append(o)
+    for ep, outs in by_ep.items():
+        n = len(outs)
+        cols = min(n, 3)
+        rows = math.ceil(n / cols)
+        fig = Figure(figsize=(4.2 * cols, 3.0 * rows + 0.6), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(rows, cols, squeeze=False).ravel()
+        for ax, o in zip(axes, outs):
+            p = o.pattern
+            colour = "tab:green" if o.passed else "tab:red"
+            lo, hi = p.observed
+            if p.kind == "value" and o.samples is not None and len(o.samples):
+                x = o.samples
+                lo_x, hi_x = float(np.min(x)), float(np.max(x))
+                span = (lo_x - 0.5, hi_x + 0.5) if hi_x - lo_x < 1e-9 else (lo_x, hi_x)
+                ax.hist(x, bins=min(40, max(1, len(np.unique(x)))), range=span, color="0.7",
+                        edgecolor="0.5")
+                ax.axvspan(*o.i90, color=colour, alpha=0.15, label="simulated 90%")
+                ax.axvspan(*o.i50, color=colour, alpha=0.25, label="simulated 50%")
+                ax.axvline(o.median, color=colour, lw=1.5, label="simulated median")
+                top = np.max(x) if math.isinf(hi) else hi
+                if lo == hi:
+                    ax.axvline(lo, color="k", lw=2, ls="--", label="observed")
+                else:
+                    ax.axvspan(lo, max(top, lo), facecolor="none", edgecolor="k", hatch="//", lw=0,
+                               label="observed range")
+                ax.set_xlabel(p.unit or "value")
+                ax.set_ylabel("worlds")
+            else:
+                ax.errorbar([o.median], [0], xerr=[[o.median - o.i90[0]], [o.i90[1] - o.median]],
+                            fmt="o", color=colour, capsize=6, label="simulated, 90% interval")
+                ax.errorbar([o.median], [0], xerr=[[o.median - o.i50[0]], [o.i50[1] - o.median]],
+                            fmt="none", color=colour, lw=5, alpha=0.5, label="50% interval")
+                finite = [v for v in (o.i90[0], o.i90[1], lo, hi, 0.0, 1.0) if math.isfinite(v)]
+                xmin, xmax = min(finite), max(finite)
+                pad = 0.05 * (xmax - xmin)
+                ax.axvspan(lo, hi if math.isfinite(hi) else xmax + pad, facecolor="none", edgecolor="k",
+                           hatch="//", lw=0, label="observed range")
+                ax.set_xlim(xmin - pad, xmax + pad)
+                ax.set_yticks([])
+                ax.set_xlabel(p.unit)
+            ax.set_title(("PASS  " if o.passed else "FAIL  ") + "\n".join(_wrap(p.name, 46)), fontsize=8,
+                         color=colour)
+            ax.legend(fontsize=6, loc="best")
+        for ax in axes[n:]:
+            ax.set_visible(False)
+        fig.suptitle(f"{ep}: observed against simulated", fontsize=11)
+        fig.supxlabel(caption, fontsize=7)
+        path = out_dir / f"{ep}.png"
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+    # summary
+    fig = Figure(figsize=(8, 0.3 * len(outcomes) + 1.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    labels = [o.pattern.id for o in outcomes]
+    colours = ["tab:green" if o.passed else ("0.6" if o.passed is None else "tab:red") for o in outcomes]
+    ax.barh(range(len(outcomes)), [1] * len(outcomes), color=colours)
+    ax.set_yticks(range(len(outcomes)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xticks([])
+    passed, judged = pass_fraction(outcomes)
+    ax.set_title(f"Patterns inside the simulated 90% interval: {passed} of {judged} (green pass, red fail)",
+                 fontsize=9)
+    fig.supxlabel(caption, fontsize=7)
+    path = out_dir / "summary.png"
+    fig.savefig(path, dpi=110)
+    paths.append(path)
+    return paths
+
+
+def _wrap(s: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(s, width)
+
+
+def report_markdown(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: int,
+                    figure_names: Sequence[str], behaviour_note: str,
+                    counterfactuals: Mapping[str, dict[str, Any]] | None = None,
+                    explanations: Mapping[str, str] | None = None) -> str:
+    """The validation report as Markdown."""
+    explanations = dict(EXPLANATIONS if explanations is None else explanations)
+    passed, judged = pass_fraction(outcomes)
+    lines = [
+        "# Validation report: the shipped parameter set against the documented episodes",
+        "",
+        f"Written by `python -m sim.cli.validate --worlds {worlds} --seed {seed}`. {behaviour_note}",
+        "",
+        f"**{passed} of {judged} patterns ({passed / max(judged, 1):.0%}) have the observation inside "
+        "the simulated 90% interval.**",
+        "",
+        "How to read it. Each row is one thing the seed articles report (the `observed:` block of "
+        "the episode's scenario file), the simulated median and the 50% and 90% intervals of the "
+        "matching statistic. *value*: quantiles over worlds (the spread of possible histories). "
+        "*event* (observed once): the share of worlds in which it happens, with exact binomial "
+        "intervals; it passes when the model gives it at least a 5% chance, i.e. the observed "
+        "history is not a 5% tail event. *share* (a claim about how often, e.g. \"in most worlds\"): "
+        "a share with exact binomial intervals against the claimed range. *relation*: a statistic "
+        "of the whole ensemble with bootstrap intervals (worlds resampled). A row passes when the "
+        "observed value, or part of the observed range, lies inside the 90% interval.",
+        "",
+        "| episode | horizon | why |",
+        "| --- | --- | --- |",
+    ]
+    for name, e in runs.items():
+        if name in EPISODES:
+            lines.append(f"| {name} | {e.scenario.start} to {EPISODES[name].end} ({e.days} days) | "
+                         f"{EPISODES[name].why} |")
+    lines.append("")
+    by_ep: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_ep.setdefault(o.pattern.episode, []).append(o)
+    for ep, outs in by_ep.items():
+        s = runs[ep].scenario
+        lines += [f"## {s.name} (`{ep}`)", "",
+                  "| pattern | kind | observed (seed) | simulated median | 50% interval | 90% interval | worlds | inside 90%? |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for o in outs:
+            p = o.pattern
+            verdict = "n/a" if o.passed is None else ("**NO**" if not o.passed else
+                                                       "**yes**" if inside(p.observed, o.i50) else "**yes** (edge)")
+            lines.append(
+                f"| {p.name} | {p.kind} | {_fmt_observed(p)}: {p.observed_text} | {_fmt(o.median, p.unit)} | "
+                f"{_fmt_range(o.i50, p.unit)} | {_fmt_range(o.i90, p.unit)} | {o.n} | {verdict} |")
+        cov = KEY_COVERAGE.get(ep, {})
+        if cov:
+            lines += ["", "Observed keys of the scenario file and where they are tested: "
+                      + "; ".join(f"`{k}`: {v}" for k, v in cov.items()) + "."]
+        lines += ["", f"![{ep}]({ep}.png)", ""]
+    failing = [o for o in outcomes if o.passed is False]
+    lines += ["## Patterns that fail, and why", ""]
+    if not failing:
+        lines.append("None.")
+    for o in failing:
+        why = explanations.get(o.pattern.id, "No explanation recorded yet for this failure.")
+        lines.append(f"- **{o.pattern.id}** ({o.pattern.name}): observed {_fmt_observed(o.pattern)}, "
+                     f"simulated 90% interval {_fmt_range(o.i90, o.pattern.unit)}. {why}")
+    notes = [v for k, v in explanations.items() if k.startswith("note:")]
+    if notes:
+        lines += ["", "## Notes on passing patterns", ""] + [f"- {v}" for v in notes]
+    if counterfactuals:
+        lines += ["", "## Counterfactuals (no observations; shown for comparison with their base episode)", "",
+                  "| scenario | worlds | ceasefire reached | median first ceasefire, days | most common end | median TTP attacks |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for name, row in counterfactuals.items():
+            lines.append(f"| {name} | {row['worlds']} | {row['ceasefire_share']:.0%} | "
+                         f"{_fmt(row['ceasefire_days_median'])} | {row['top_cause']} | "
+                         f"{_fmt(row['ttp_attacks_median'])} |")
+    lines += ["", "## Figures", ""] + [f"- `{n}`" for n in figure_names] + [""]
+    return "\n".join(lines)
+
+
+def counterfactual_rows(worlds: int, seed: int, workers: int = 1) -> dict[str, dict[str, Any]]:
+    """Headline outcomes of the base episodes' counterfactuals, over the base's horizon."""
+    out = {}
+    base = {"kabul_2022_full_delivery": "kabul_2022", "kabul_2022_no_mediator": "kabul_2022",
+            "secret_talks_2020_no_unity_demand": "secret_talks_2020",
+            "ceasefire_2021_prisoners_first": "ceasefire_2021"}
+    for name in COUNTERFACTUALS:
+        for n in (base[name], name):
+            if n in out:
+                continue
+            s = load_scenario(n)
+            days = horizon_days(s, EPISODES[base[name]])
+            w = run(s, worlds=worlds, days=days, seed=episode_seed(seed, base[name]), workers=workers).worlds
+            reached = w[w["ceasefire_reached"]]
+            causes = reached["collapse_cause"].astype(str).value_counts()
+            out[n] = {"worlds": len(w), "ceasefire_share": float(w["ceasefire_reached"].mean()),
+                      "ceasefire_days_median": float(reached["ceasefire_days"].median()) if len(reached) else float("nan"),
+                      "top_cause": (f"{causes.index[0].replace('_', ' ')} ({causes.iloc[0] / len(reached):.0%})"
+                                    if len(reached) else "n/a"),
+                      "ttp_attacks_median": float(w["ttp_attacks"].median())}
+    return out
+
+
+def write_report(out_dir: str | Path = "results/validation", worlds: int = 2000, seed: int = 1,
+                 workers: int = 1, counterfactuals: bool = True) -> tuple[Path, list[Outcome]]:
+    """Run every episode with the shipped parameters and write ``report.md`` and figures.
+
+    Returns:
+        (path of report.md, outcomes).
+    """
+    from sim.inputs.scenarios import BEHAVIOUR_FILE
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = run_episodes(worlds, seed, workers=workers)
+    outcomes = evaluate_all(runs, seed=seed)
+    produced = ""
+    if BEHAVIOUR_FILE.is_file():
+        produced = next((ln.lstrip("# ").strip() for ln in BEHAVIOUR_FILE.read_text().splitlines()
+                         if ln.startswith("#") and "Produced by" in ln), "")
+    note = (f"Shared behavioural parameters: `conf/behaviour.yaml`. {produced}" if BEHAVIOUR_FILE.is_file()
+            else "Shared behavioural parameters: the schema defaults (no conf/behaviour.yaml).")
+    caption = f"{worlds} worlds per episode, seed {seed}; parameters: conf/behaviour.yaml"
+    figs = figures(outcomes, out, caption)
+    cf = counterfactual_rows(worlds, seed, workers) if counterfactuals else None
+    text = report_markdown(outcomes, runs, worlds, seed, [f.name for f in figs], note, cf)
+    path = out / "report.md"
+    path.write_text(text, encoding="utf-8")
+    table = pd.DataFrame([{
+        "pattern": o.pattern.id, "episode": o.pattern.episode, "kind": o.pattern.kind,
+        "observed_lo": o.pattern.observed[0], "observed_hi": o.pattern.observed[1],
+        "median": o.median, "p50_lo": o.i50[0], "p50_hi": o.i50[1], "p90_lo": o.i90[0],
+        "p90_hi": o.i90[1], "worlds": o.n, "passed": o.passed} for o in outcomes])
+    table.to_csv(out / "patterns.csv", index=False)
+    return path, outcomes
