@@ -1,11 +1,11 @@
 """The ensemble kernel: every world of a batch stepped through the same compiled rules.
 
 ``init(params) -> World`` builds day-0 records; ``step(world, params, draws, day)`` advances every
-world one day by calling, for each world, :func:`world_day`, which applies the very rule functions
-the Mesa agents call (:mod:`sim.core.actors`, :mod:`sim.core.table`, :mod:`sim.core.outcomes`) in the same
-order. Arrays are shaped ``[worlds, actors]``; the loop over worlds is compiled, the loop over
-days runs in compiled blocks of days between draws of random numbers. :func:`run_chunk` steps one chunk of
-worlds through the horizon; :mod:`sim.running.ensemble` splits a run into chunks.
+world one day by calling, for each world, :func:`sim.core.schedule.world_day`: the stages of the
+day that the Mesa model runs agent by agent (:data:`sim.core.schedule.DAY`), composed in the same
+order and compiled. Arrays are shaped ``[worlds, actors]``; the loop over worlds is compiled,
+the loop over days runs in compiled blocks of days between draws of random numbers.
+:func:`run_chunk` steps one chunk of worlds through the horizon; :mod:`sim.running.ensemble` splits a run into chunks.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from numba import njit
 from sim.core import table as negotiation
 from sim.core import outcomes
 from sim.core.actors import faction as faction_rules
-from sim.core.actors import mediator as mediator_rules
 from sim.core.actors import spoiler as spoiler_rules
 from sim.core.actors import state as state_rules
+from sim.core.schedule import DAY_DTYPE, slot_count, world_day
 from sim.inputs.params import Params
 from sim.core.streams import WorldStreams
-from sim.core.compiled import rule
 
 loop = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 """Decorator for the kernel's loops over worlds and days.
@@ -36,22 +35,10 @@ caller owns, so they are compiled without the runtime (Numba's ``_nrt`` flag): t
 without the counting. The rules themselves, called alone by the Mesa agents, keep the runtime.
 """
 
-WORLD_SLOTS = ("talks", "suspend", "state_end", "renew")
-FACTION_SLOTS = ("attack", "decide", "cohesion", "defect")
-
 WORLD_DTYPE = np.dtype([(name, "f8") for name in
                         negotiation.FIELDS + state_rules.FIELDS + ("start_fighters",)
                         + outcomes.ACC_FIELDS])
 """World-level variables: the table, the state, day-0 TTP strength and outcome accumulators."""
-
-
-def slot_count(factions: int, spoilers: int, items: int) -> int:
-    """Uniforms per world per day: world decisions, faction decisions, spoiler attacks, items.
-
-    Layout of a world's row: ``WORLD_SLOTS``; ``FACTION_SLOTS`` x factions (slot-major); one
-    per spoiler; one per concession item.
-    """
-    return len(WORLD_SLOTS) + len(FACTION_SLOTS) * factions + spoilers + items
 
 
 class Fields:
@@ -80,6 +67,8 @@ class World:
         promise_day: day each concession item was promised, -1 if not ``[W, I]``.
         delivered: whether each item has been delivered ``[W, I]``.
         released: prisoners released to each faction today (scratch) ``[W, F]``.
+        today: the day's record (scratch, :data:`sim.core.schedule.DAY_DTYPE`) ``[1]``: each
+            world's day uses it in turn, so it stays in the processor's nearest cache.
         cf_log: start day, end day and cause of each ceasefire ``[W, MAX_CEASEFIRES, 3]``.
     """
 
@@ -89,6 +78,7 @@ class World:
     promise_day: np.ndarray
     delivered: np.ndarray
     released: np.ndarray
+    today: np.ndarray
     cf_log: np.ndarray
 
     @property
@@ -119,7 +109,8 @@ def initial_world(p: Params, worlds: int) -> World:
     outcomes.start_in_phase(ws)
     w = World(ws=ws, fac=fac, spo=spoiler_rules.initial(p.spoiler),
               promise_day=np.full((worlds, n_items), -1.0), delivered=np.zeros((worlds, n_items), bool),
-              released=np.zeros(fac.shape), cf_log=outcomes.new_ceasefire_log(ws))
+              released=np.zeros(fac.shape), today=np.zeros(1, DAY_DTYPE),
+              cf_log=outcomes.new_ceasefire_log(ws))
     promise_at_start(w, p)
     return w
 
@@ -148,81 +139,22 @@ def init(p: Params) -> World:
     return initial_world(p, p.worlds)
 
 
-@rule
-def world_day(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps, due_days,
-              prisoners, at_talks, active, u, series_out, record):
-    """One world's day, in the model's schedule: deliveries, mediators, spoilers, factions,
-    recruitment, the state's evening, the table, the record."""
-    nf, ns, ni = fac.shape[0], spo.shape[0], promise_day.shape[0]
-    base_f = 4
-    base_s = base_f + 4 * nf
-    base_i = base_s + ns
-    phase, age = ws.phase, ws.phase_age
-    # Morning: the state delivers what falls due.
-    delivered_n, overdue_n = state_rules.deliver(ws, day, promise_day, delivered, due_days, prisoners,
-                                                 fac, pw, u[base_i:base_i + ni], released)
-    # Mediators press; spoilers attack, outbidding a long ceasefire.
-    guarantee, hosted, custody, broker = mediator_rules.mediation(pm)
-    spoiler_attacks, blamed = 0.0, 0.0
-    for i in range(ns):
-        a, b = spoiler_rules.act(spo[i], ps[i], pw, phase, age, u[base_s + i])
-        spoiler_attacks = spoiler_attacks + a
-        blamed = blamed + b
-    # Factions live their day; hardliners can only defect to a spoiler that recruits.
-    pull = spoiler_rules.pull_total(ps)
-    coercion = ws.coercion
-    ttp, ttp_bound, lost, splits, reunified, defected, freed = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-    broke = False
-    for f in range(nf):
-        bound = faction_rules.bound_by_ceasefire(fac[f], phase)
-        a, brk, sp, re, de, lo = faction_rules.act(
-            fac[f], pf[f], pw, phase, age, coercion, guarantee, broker, custody, pull > 0.0,
-            released[f], delivered_n, overdue_n,
-            u[base_f + f], u[base_f + nf + f], u[base_f + 2 * nf + f], u[base_f + 3 * nf + f])
-        ttp = ttp + a
-        if bound:
-            ttp_bound = ttp_bound + a
-        broke = broke or brk
-        splits = splits + sp
-        reunified = reunified + re
-        defected = defected + de
-        lost = lost + lo
-        freed = freed + released[f]
-    # Spoilers take in the hardliners who left.
-    for i in range(ns):
-        spoiler_rules.recruit(spo[i], ps[i], lost, pull)
-    # Evening: the state weighs the day, then the table moves.
-    hurt = outcomes.casualties(ttp, spoiler_attacks, pw)
-    state_rules.feel_pressure(ws, hurt, pw)
-    state_rules.adjust_coercion(ws, phase, pw)
-    state_rules.judge_ceasefire(ws, phase, ttp_bound, blamed, pw)
-    opened, deal, walked, cause, promised, items = negotiation.negotiate(
-        ws, fac, promise_day, delivered, at_talks, active, prisoners, hosted, guarantee, overdue_n,
-        broke, u[0], u[1], u[2], u[3], pw, day)
-    for f in range(nf):
-        faction_rules.after_table(fac[f], cause != negotiation.NOT_ENDED, opened or walked)
-    outcomes.record_day(ws, cf_log, day, phase, opened, deal, cause, promised, items, delivered_n,
-                        ttp, spoiler_attacks, hurt, freed, lost, splits, reunified, defected)
-    if record:
-        outcomes.series_values(ws, fac, spo, ttp, spoiler_attacks, hurt, series_out)
-
-
 @loop
-def step_worlds(day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
-                due_days, prisoners, at_talks, active, ubuf, t, offset, series, record):
+def step_worlds(day, ws, fac, spo, promise_day, delivered, released, today, cf_log, pw, pf, pm,
+                ps, due_days, prisoners, at_talks, active, ubuf, t, offset, series, record):
     """Advance every world of a batch one day. World ``w`` reads its uniforms from the random
     streams' buffer ``ubuf[group, t, row]`` (see :meth:`sim.core.streams.WorldStreams.next_block_day`)."""
     group = ubuf.shape[2]
     for w in range(ws.shape[0]):
         k = offset + w
-        world_day(day, ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w], cf_log[w],
-                  pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w], active[w],
-                  ubuf[k // group, t, k % group], series[w], record)
+        world_day(today[0], day, ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w],
+                  cf_log[w], pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w],
+                  active[w], ubuf[k // group, t, k % group], series[w], record)
 
 
 @loop
-def step_block(day0, days, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
-               due_days, prisoners, at_talks, active, ubuf, offset, series, record):
+def step_block(day0, days, ws, fac, spo, promise_day, delivered, released, today, cf_log, pw, pf,
+               pm, ps, due_days, prisoners, at_talks, active, ubuf, offset, series, record):
     """Advance every world ``days`` days from ``day0``, day ``d`` reading block day ``d`` of the
     random streams' buffer (one call per block keeps the Python overhead off the hot loop)."""
     group = ubuf.shape[2]
@@ -231,8 +163,8 @@ def step_block(day0, days, ws, fac, spo, promise_day, delivered, released, cf_lo
         out = series[d if record else 0]
         for w in range(ws.shape[0]):
             k = offset + w
-            world_day(float(day), ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w],
-                      cf_log[w], pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w],
+            world_day(today[0], float(day), ws[w], fac[w], spo[w], promise_day[w], delivered[w],
+                      released[w], cf_log[w], pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w],
                       active[w], ubuf[k // group, d, k % group], out[w], record)
 
 
@@ -247,8 +179,8 @@ def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None
         u = u[None, None]
     record = series is not None
     out = series if record else np.empty((len(x.ws), len(outcomes.SERIES)))
-    step_worlds(float(day), x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.cf_log,
-                p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
+    step_worlds(float(day), x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.today,
+                x.cf_log, p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
                 p.item_at_talks, p.item_active, u, t, offset, out, record)
 
 
@@ -267,8 +199,8 @@ def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none",
         day0 = b * streams.block_days
         n = min(streams.block_days, days - day0)
         out = scratch if recorded is None else recorded[day0:day0 + n]
-        step_block(day0, n, x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.cf_log,
-                   p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
+        step_block(day0, n, x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.today,
+                   x.cf_log, p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
                    p.item_at_talks, p.item_active, buf, streams.offset, out, recorded is not None)
         if on_day is not None:
             for day in range(day0, day0 + n):

@@ -1,4 +1,4 @@
-"""The Mesa model: one world, actor by actor. It only wires the agents to the shared rules.
+"""The Mesa model: one world, actor by actor. It only wires the agents to the day's schedule.
 
     model = NegotiationModel("kabul_2022", rng=42)
     for _ in range(365):
@@ -6,28 +6,27 @@
     model.outcomes()            # the world's outcome row
     model.history()             # its daily series (from the DataCollector)
 
-With the same seed, world index and parameters, this model and :func:`sim.run` give the same
-history, because both draw from the same per-world stream and call the same rule functions in
-the same order (compare :func:`sim.core.kernel.world_day`).
+A day (:meth:`NegotiationModel.step`) walks the stages of :data:`sim.core.schedule.DAY`: for each,
+every actor of its group calls the stage function for itself (the state delivers, each mediator
+presses, each spoiler attacks, each faction lives its day, the spoilers recruit, the state weighs
+the evening; the model itself opens the day, moves the table and records the day). With the same
+seed, world index and parameters, this model and :func:`sim.run` give the same history, because
+both draw from the same per-world stream and the kernel's :func:`sim.core.schedule.world_day` is
+the same stages in the same order.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Mapping
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from sim.core import table as negotiation
-from sim.core import outcomes
+from sim.core import outcomes, schedule
 from sim.core.actors import Faction, Mediator, Spoiler, State
-from sim.core.actors import faction as faction_rules
-from sim.core.actors import mediator as mediator_rules
-from sim.core.actors import spoiler as spoiler_rules
-from sim.core.kernel import FACTION_SLOTS, WORLD_SLOTS, initial_world, slot_count
+from sim.core.kernel import initial_world
 from sim.inputs.params import build_params
 from sim.core.streams import WorldStreams
 from sim.inputs.scenarios import load_scenario
@@ -46,8 +45,14 @@ class NegotiationModel(mesa.Model):
 
     Attributes:
         config: the scenario. state, factions, mediators, spoilers: the agents.
+        actors: the groups of actors that run the stages of the day, by name.
         ws, fac, spo: this world's records (the agents' variables), as in :class:`sim.core.kernel.World`.
+        today: the day's record (:data:`sim.core.schedule.DAY_DTYPE`). u: the day's uniforms.
+        schedule: the module of the day's stages (:mod:`sim.core.schedule`), through which each
+            agent runs its stage.
     """
+
+    schedule = schedule
 
     def __init__(self, scenario: str | Path | Scenario = "kabul_2022", rng: int | None = None,
                  world: int = 0, days: int = 730, params: Mapping[str, Any] | None = None) -> None:
@@ -62,75 +67,48 @@ class NegotiationModel(mesa.Model):
         self.ws, self.fac, self.spo = x.ws, x.fac, x.spo
         self.promise_day, self.delivered, self.released = x.promise_day, x.delivered, x.released[0]
         self.cf_log = x.cf_log
+        self.today = x.today[0]
         self.state = State(self)
         self.factions = [Faction(self, fid, i) for i, fid in enumerate(p.faction_ids)]
         self.mediators = [Mediator(self, mid, i) for i, mid in enumerate(p.mediator_ids)]
         self.spoilers = [Spoiler(self, sid, i) for i, sid in enumerate(p.spoiler_ids)]
-        nf, ns, ni = len(self.factions), len(self.spoilers), len(p.item_kind)
-        self.streams = WorldStreams(self.seed, world, 1, slot_count(nf, ns, ni))
-        self._slots = (len(WORLD_SLOTS), len(FACTION_SLOTS), nf, ns, ni)
+        self.actors = {"world": [self], "state": [self.state], "mediators": self.mediators,
+                       "spoilers": self.spoilers, "factions": self.factions}
+        self.streams = WorldStreams(self.seed, world, 1, schedule.slot_count(
+            len(self.factions), len(self.spoilers), len(p.item_kind)))
+        self.u = np.zeros(self.streams.slots)
         self.day = 0
         self._series = np.zeros(len(outcomes.SERIES))
         self.datacollector = mesa.DataCollector(model_reporters={
             name: (lambda m, k=k: float(m._series[k])) for k, name in enumerate(outcomes.SERIES)})
 
-    def _split_draws(self, u: np.ndarray) -> None:
-        nw, nk, nf, ns, ni = self._slots
-        self.u_world = u[:nw]
-        self.u_faction = u[nw:nw + nk * nf].reshape(nk, nf)
-        self.u_spoiler = u[nw + nk * nf:nw + nk * nf + ns]
-        self.u_item = u[nw + nk * nf + ns:]
-
     def step(self) -> None:
-        """One day: deliveries, mediators, spoilers, factions, recruitment, the state, the table."""
-        p, ws = self.params, self.ws[0]
-        self._split_draws(self.streams.next_day()[0])
-        phase, age = ws["phase"], ws["phase_age"]
-        self.state.deliver()
-        for m in self.mediators:
-            m.step()
-        guarantee, hosted, custody, broker = mediator_rules.mediation(p.mediator[0])
-        self.context = SimpleNamespace(phase=phase, phase_age=age, coercion=ws["coercion"],
-                                       guarantee=guarantee, broker=broker, custody=custody,
-                                       spoilers_present=spoiler_rules.pull_total(p.spoiler[0]) > 0.0,
-                                       delivered=self.delivered_today, overdue=self.overdue_today)
-        spoiler_attacks, blamed = 0.0, 0.0
-        for s in self.spoilers:
-            s.step()
-            spoiler_attacks, blamed = spoiler_attacks + s.attacks, blamed + s.blamed
-        t = SimpleNamespace(ttp=0.0, bound=0.0, lost=0.0, splits=0.0, reunified=0.0, defected=0.0,
-                            freed=0.0, broke=False)
-        for f in self.factions:
-            bound = faction_rules.bound_by_ceasefire(f.record, phase)
-            f.step()
-            attacks, broke, split, reunified, defected, lost = f.today
-            t.ttp = t.ttp + attacks
-            if bound:
-                t.bound = t.bound + attacks
-            t.broke = t.broke or broke
-            t.splits, t.reunified = t.splits + split, t.reunified + reunified
-            t.defected, t.lost = t.defected + defected, t.lost + lost
-            t.freed = t.freed + self.released[f.index]
-        for s in self.spoilers:
-            s.recruit(t.lost)
-        hurt = outcomes.casualties(t.ttp, spoiler_attacks, p.world[0])
-        self.totals = SimpleNamespace(casualties=hurt, ttp_attacks_bound=t.bound, blamed=blamed)
-        self.state.step()
-        u = self.u_world
-        opened, deal, walked, cause, promised, items = negotiation.negotiate(
-            ws, self.fac[0], self.promise_day[0], self.delivered[0], p.item_at_talks[0],
-            p.item_active[0], p.item_prisoners[0], hosted, guarantee, self.overdue_today, t.broke,
-            u[0], u[1], u[2], u[3], p.world[0], float(self.day))
-        for f in self.factions:
-            faction_rules.after_table(f.record, cause != negotiation.NOT_ENDED, opened or walked)
-        outcomes.record_day(ws, self.cf_log[0], float(self.day), phase, opened, deal, cause, promised,
-                            items, self.delivered_today, t.ttp, spoiler_attacks, hurt, t.freed, t.lost,
-                            t.splits, t.reunified, t.defected)
-        outcomes.series_values(ws, self.fac[0], self.spo[0], t.ttp, spoiler_attacks, hurt, self._series)
+        """One day: the stages of :data:`sim.core.schedule.DAY` in order, each run by every actor
+        of its group (``world``: this model)."""
+        self.u = self.streams.next_day()[0]
+        for stage in schedule.DAY:
+            for actor in self.actors[stage.actors]:
+                getattr(actor, stage.method)()
         self.datacollector.collect(self)
         self.day += 1
         if self.day >= self.days:
             self.running = False
+
+    def dawn(self) -> None:
+        """Open the day's record on the dawn context (:func:`sim.core.schedule.dawn`)."""
+        schedule.dawn(self.today, self.ws[0], self.params.spoiler[0], float(self.day))
+
+    def table(self) -> None:
+        """The table moves; the factions' momentum and acceptance follow
+        (:func:`sim.core.schedule.table`)."""
+        p = self.params
+        schedule.table(self.today, self.ws[0], self.fac[0], self.promise_day[0], self.delivered[0],
+                       p.item_at_talks[0], p.item_active[0], p.item_prisoners[0], p.world[0], self.u)
+
+    def record(self) -> None:
+        """Add the day to the outcomes and write its series (:func:`sim.core.schedule.record`)."""
+        schedule.record(self.today, self.ws[0], self.cf_log[0], self.fac[0], self.spo[0],
+                        self._series, True)
 
     @property
     def phase(self) -> float:

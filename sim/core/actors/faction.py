@@ -321,10 +321,8 @@ class Faction(mesa.Agent):
         raise AttributeError(name)
 
     def step(self) -> None:
-        """Live one day: take back released members, fight, decide, hold together or not."""
+        """Live one day (:func:`sim.core.schedule.live`): take back released members, fight,
+        decide, hold together or not."""
         m, i = self.model, self.index
-        c, u = m.context, m.u_faction
-        self.today = act(m.fac[0, i], m.params.faction[0, i], m.params.world[0], c.phase, c.phase_age,
-                         c.coercion, c.guarantee, c.broker, c.custody, c.spoilers_present,
-                         m.released[i], c.delivered, c.overdue,
-                         u[0, i], u[1, i], u[2, i], u[3, i])
+        self.today = m.schedule.live(m.today, m.fac[0, i], m.params.faction[0, i], m.params.world[0],
+                                     m.released[i], m.u, i, len(m.factions))

@@ -22,26 +22,28 @@ def pressure(p):
 
 
 @rule
-def mediation(pm):
-    """Combined effect of a world's mediators (``pm``: their parameter records ``[M]``).
+def mediation(t, p):
+    """One mediator joins the world's mediation, added into the day's record ``t``
+    (:data:`sim.core.schedule.DAY_DTYPE`): its pressure to the mediators' summed pressure
+    (``pressed``; the ``guarantee`` is that sum capped at 1); whether it hosts talks, takes
+    released prisoners into custody, and its leverage as a reunification broker (for each, the
+    strongest present mediator counts).
 
     Returns:
-        (guarantee, hosted, custody, broker): summed pressure capped at 1; whether any present
-        mediator hosts talks; whether one takes released prisoners into custody; the strongest
-        leverage among present reunification brokers.
+        This mediator's pressure.
     """
-    guarantee, hosted, custody, broker = 0.0, 0.0, 0.0, 0.0
-    for i in range(pm.shape[0]):
-        p = pm[i]
-        guarantee = guarantee + pressure(p)
-        hosted = max(hosted, p.present * p.hosts_talks)
-        custody = max(custody, p.present * p.takes_custody)
-        broker = max(broker, p.present * p.brokers_reunification * p.leverage_share)
-    return clip01(guarantee), hosted, custody, broker
+    press = pressure(p)
+    t.pressed = t.pressed + press
+    t.guarantee = clip01(t.pressed)
+    t.hosted = max(t.hosted, p.present * p.hosts_talks)
+    t.custody = max(t.custody, p.present * p.takes_custody)
+    t.broker = max(t.broker, p.present * p.brokers_reunification * p.leverage_share)
+    return press
 
 
 class Mediator(mesa.Agent):
-    """A mediator of one world; its daily step sets the pressure it puts on the factions."""
+    """A mediator of one world; its daily step presses the factions and joins the world's
+    mediation (:func:`sim.core.schedule.mediate`)."""
 
     def __init__(self, model: mesa.Model, mediator_id: str, index: int) -> None:
         super().__init__(model)
@@ -51,4 +53,5 @@ class Mediator(mesa.Agent):
 
     def step(self) -> None:
         """Press the factions as far as leverage and sympathy allow."""
-        self.pressure = pressure(self.model.params.mediator[0, self.index])
+        m = self.model
+        self.pressure = m.schedule.mediate(m.today, m.params.mediator[0, self.index])

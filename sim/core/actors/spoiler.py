@@ -88,12 +88,12 @@ class Spoiler(mesa.Agent):
         raise AttributeError(name)
 
     def step(self) -> None:
-        """Attack, outbidding the TTP the longer its ceasefire lasts."""
+        """Attack, outbidding the TTP the longer its ceasefire lasts (:func:`sim.core.schedule.attack`)."""
         m, i = self.model, self.index
-        self.attacks, self.blamed = act(m.spo[0, i], m.params.spoiler[0, i], m.params.world[0],
-                                        m.context.phase, m.context.phase_age, m.u_spoiler[i])
+        self.attacks, self.blamed = m.schedule.attack(m.today, m.spo[0, i], m.params.spoiler[0, i],
+                                                      m.params.world[0], m.u, i, len(m.factions))
 
-    def recruit(self, pulled: float) -> None:
-        """Take in defecting hardliners."""
+    def recruit(self) -> None:
+        """Take in defecting hardliners (:func:`sim.core.schedule.recruit`)."""
         m, i = self.model, self.index
-        recruit(m.spo[0, i], m.params.spoiler[0, i], pulled, pull_total(m.params.spoiler[0]))
+        m.schedule.recruit(m.today, m.spo[0, i], m.params.spoiler[0, i])

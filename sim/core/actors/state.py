@@ -188,16 +188,15 @@ class State(mesa.Agent):
         raise AttributeError(name)
 
     def deliver(self) -> None:
-        """Morning: deliver what falls due; tell each faction what it gets back."""
+        """Morning: deliver what falls due; tell each faction what it gets back
+        (:func:`sim.core.schedule.deliver`)."""
         m = self.model
         p = m.params
-        m.delivered_today, m.overdue_today = deliver(
-            m.ws[0], m.day, m.promise_day[0], m.delivered[0], p.item_due_days[0],
-            p.item_prisoners[0], m.fac[0], p.world[0], m.u_item, m.released)
+        m.schedule.deliver(m.today, m.ws[0], m.promise_day[0], m.delivered[0], p.item_due_days[0],
+                           p.item_prisoners[0], m.fac[0], p.world[0], m.u, m.released, len(m.spoilers))
 
     def step(self) -> None:
-        """Evening: feel pressure, adjust coercion, judge the ceasefire."""
-        m, q, t = self.model, self.model.params.world[0], self.model.totals
-        feel_pressure(m.ws[0], t.casualties, q)
-        adjust_coercion(m.ws[0], m.context.phase, q)
-        judge_ceasefire(m.ws[0], m.context.phase, t.ttp_attacks_bound, t.blamed, q)
+        """Evening: feel pressure, adjust coercion, judge the ceasefire
+        (:func:`sim.core.schedule.evening`)."""
+        m = self.model
+        m.schedule.evening(m.today, m.ws[0], m.params.world[0])
