@@ -16,6 +16,9 @@ import pytest
 
 import sim
 from sim import NegotiationModel
+from sim.core import kernel, schedule
+from sim.core.streams import WorldStreams
+from sim.inputs.params import build_params
 
 MINI_CASES = [(0, 0), (7, 5), (2024, 64), (99, 133)]  # (seed, world); 64 and 133: other groups
 SHIPPED_CASES = [(3, 2), (11, 70)]
@@ -142,3 +145,125 @@ def test_per_world_params_are_applied(mini_path, mini):
     changed = (with_params.drop(columns="world").astype(str)
                != without.drop(columns="world").astype(str)).any(axis=1)
     assert changed.mean() > 0.5, "per-world parameters barely change the worlds"
+
+
+# --- One schedule, two drivers ---------------------------------------------------------------------
+# The kernel's compiled world_day and the Mesa model's step must run the stages of
+# sim.core.schedule.DAY in its order, read the same uniforms, and leave the same records every day.
+
+@pytest.mark.parametrize("factions,spoilers,items", [(1, 0, 0), (3, 2, 4), (6, 1, 9), (2, 3, 1)])
+def test_uniform_layout_gives_every_slot_once(factions, spoilers, items):
+    used = [schedule.world_slot(k) for k in range(len(schedule.WORLD_SLOTS))]
+    used += [schedule.faction_slot(k, f, factions)
+             for k in range(len(schedule.FACTION_SLOTS)) for f in range(factions)]
+    used += [schedule.spoiler_slot(i, factions) for i in range(spoilers)]
+    used += [schedule.item_slot(i, factions, spoilers) for i in range(items)]
+    n = schedule.slot_count(factions, spoilers, items)
+    assert n == 4 + 4 * factions + spoilers + items
+    assert sorted(used) == list(range(n)), "the layout must give each uniform to one reader"
+
+
+def test_mesa_model_reads_the_kernels_uniform_rows(mini_path, mini):
+    seed, world = 9, 66  # a world of the second stream group
+    model = NegotiationModel(mini_path, rng=seed, world=world, days=3)
+    p = build_params(mini, 1, None)
+    slots = schedule.slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind))
+    assert len(p.faction_ids) == 3 and len(p.spoiler_ids) == 2 and len(p.item_kind) >= 3
+    assert model.streams.slots == slots
+    streams = WorldStreams(seed, 0, world + 1, slots)
+    for _ in range(3):
+        model.step()
+        np.testing.assert_array_equal(model.u, streams.next_day()[world])
+
+
+def _expected_calls(p) -> list[tuple[str, int]]:
+    """(stage, actor index) in the order of DAY, every actor of a group in turn."""
+    counts = {"world": 1, "state": 1, "mediators": len(p.mediator_ids),
+              "spoilers": len(p.spoiler_ids), "factions": len(p.faction_ids)}
+    return [(stage.name, i) for stage in schedule.DAY for i in range(counts[stage.actors])]
+
+
+def _recording_stages(monkeypatch, p) -> list[tuple[str, int]]:
+    """Replace every stage function of the schedule by one that notes (stage, actor index) and
+    runs the stage; the actor is found from its arguments."""
+    calls: list[tuple[str, int]] = []
+
+    def index_of(rows, record) -> int:
+        found = [i for i in range(rows.shape[0]) if rows[i].tobytes() == record.tobytes()]
+        assert len(found) == 1, "the test scenario's actors must have distinct parameters"
+        return found[0]
+
+    actor = {
+        "mediate": lambda a: index_of(p.mediator[0], a[1]),
+        "attack": lambda a: a[5],
+        "live": lambda a: a[6],
+        "recruit": lambda a: index_of(p.spoiler[0], a[2]),
+    }
+    for stage in schedule.DAY:
+        original = getattr(schedule, stage.name)
+
+        def recorder(*args, _name=stage.name, _run=original):
+            calls.append((_name, int(actor[_name](args)) if _name in actor else 0))
+            return _run(*args)
+
+        monkeypatch.setattr(schedule, stage.name, recorder)
+    return calls
+
+
+@pytest.mark.parametrize("start_phase", ["talks", "ceasefire"])
+def test_both_drivers_run_the_stages_in_the_declared_order(monkeypatch, write_scenario, start_phase):
+    path = write_scenario(start_phase, lambda d: d.update(start_phase=start_phase))
+    scenario = sim.load_scenario(path)
+    p = build_params(scenario, 1, None)
+    assert len(p.mediator_ids) == 2 and len(p.spoiler_ids) == 2 and len(p.faction_ids) == 3
+    want = _expected_calls(p)
+    assert [name for name, _ in want][:2] == ["dawn", "deliver"]
+
+    # The Mesa model: one day, agent by agent.
+    model = NegotiationModel(scenario, rng=3, world=0, days=2)
+    calls = _recording_stages(monkeypatch, p)
+    model.step()
+    assert calls == want, "the Mesa model does not run the stages of DAY in order"
+
+    # The kernel's world_day, run as plain Python so that its calls can be recorded.
+    calls.clear()
+    x = kernel.init(p)
+    u = WorldStreams(3, 0, 1, model.streams.slots).next_day()[0]
+    out = np.zeros(len(sim.SERIES))
+    schedule.world_day.py_func(
+        x.today[0], 0.0, x.ws[0], x.fac[0], x.spo[0], x.promise_day[0], x.delivered[0],
+        x.released[0], x.cf_log[0], p.world[0], p.faction[0], p.mediator[0], p.spoiler[0],
+        p.item_due_days[0], p.item_prisoners[0], p.item_at_talks[0], p.item_active[0], u, out, True)
+    assert calls == want, "the kernel's world_day does not run the stages of DAY in order"
+    # Both drivers left the same world behind after that day.
+    for a, b in ((x.ws, model.ws), (x.fac, model.fac), (x.spo, model.spo),
+                 (x.promise_day, model.promise_day), (x.cf_log, model.cf_log)):
+        assert a.tobytes() == b.tobytes()
+    np.testing.assert_array_equal(out, model._series)
+
+
+@pytest.mark.parametrize("start_phase,seed,world", [("talks", 1, 2), ("ceasefire", 6, 0),
+                                                    ("fighting", 13, 3)])
+def test_records_agree_day_by_day(write_scenario, start_phase, seed, world):
+    """Every variable of every actor, not only the recorded series, is the same each evening in
+    the kernel (a batch of four worlds) and in the Mesa model (three factions, two mediators,
+    two spoilers, several concession items)."""
+    path = write_scenario(start_phase, lambda d: d.update(start_phase=start_phase))
+    scenario = sim.load_scenario(path)
+    p = build_params(scenario, 4, None)
+    assert len(p.item_kind) >= 3
+    x = kernel.init(p)
+    streams = WorldStreams(seed, 0, 4, schedule.slot_count(len(p.faction_ids), len(p.spoiler_ids),
+                                                           len(p.item_kind)))
+    model = NegotiationModel(scenario, rng=seed, world=world, days=250)
+    phases = set()
+    for day in range(250):
+        kernel.step(x, p, streams.next_day(), day)
+        model.step()
+        for name, a, b in (("world", x.ws, model.ws), ("factions", x.fac, model.fac),
+                           ("spoilers", x.spo, model.spo), ("promises", x.promise_day, model.promise_day),
+                           ("delivered", x.delivered, model.delivered),
+                           ("ceasefires", x.cf_log, model.cf_log)):
+            assert a[world].tobytes() == b[0].tobytes(), f"{name} differ on day {day}"
+        phases.add(float(model.phase))
+    assert len(phases) >= 2, "the comparison should see the phase change"
