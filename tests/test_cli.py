@@ -93,7 +93,7 @@ def test_small_run_writes_every_file(tmp_path):
     assert resolved == to_dict(load_scenario("kabul_2022"))
     assert to_dict(load_scenario(run_dir / "scenario.yaml")) == resolved  # loads back
 
-    assert "kabul_2022: 64 worlds over 120 days" in proc.stdout  # sim.core.outcomes.describe
+    assert "kabul_2022: 64 worlds over 120 days" in proc.stdout  # sim.running.results.describe
     assert str(run_dir) in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 

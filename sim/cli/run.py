@@ -718,7 +718,7 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
     from sim.running import ensemble
     from sim.running import runner
     from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
-    from sim.core.outcomes import describe
+    from sim.running.results import describe
     from sim.inputs.scenarios import to_dict
 
     t0 = time.perf_counter()

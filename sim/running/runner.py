@@ -31,7 +31,7 @@ import pandas as pd
 
 from sim.running import ensemble
 from sim.running.files import to_jsonable, write_json_atomic, write_parquet_atomic
-from sim.core.outcomes import Results
+from sim.running.results import Results
 from sim.inputs.schema import Scenario
 
 CHUNK_DIR = ".chunks"
