@@ -129,6 +129,7 @@ class Column:
     key: bool = False
 
 
+# Short names for the declarations below.
 W, C, S = Table.WORLDS, Table.CEASEFIRES, Table.SERIES
 YES, WHOLE, NUM, CAT = Kind.YES_NO, Kind.WHOLE, Kind.NUMBER, Kind.CATEGORY
 
