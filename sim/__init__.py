@@ -7,7 +7,8 @@ and :func:`run` (the vectorized ensemble, many worlds at once).
 from sim.explore.design import simulate, simulate_batch
 from sim.running.ensemble import run
 from sim.core.model import NegotiationModel
-from sim.core.outcomes import OUTCOME_COLUMNS, SERIES, Results
+from sim.core.outcomes import OUTCOME_COLUMNS, SERIES
+from sim.running.results import Results
 from sim.inputs.scenarios import load_scenario, scenario_names
 from sim.inputs.schema import Scenario, ScenarioError
 from sim.core.types import CollapseCause, ItemKind, Phase

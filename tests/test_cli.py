@@ -36,6 +36,16 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.Comp
                           capture_output=True, text=True, timeout=timeout)
 
 
+def assert_fields_described(path: Path) -> None:
+    """Every column of a Parquet file has a unit and a meaning in its field metadata."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    bare = [f.name for f in schema if not (f.metadata or {}).get(b"unit")
+            or not (f.metadata or {}).get(b"meaning")]
+    assert not bare, f"{path.name}: columns without unit or meaning: {bare}"
+
+
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
@@ -71,6 +81,8 @@ def test_small_run_writes_every_file(tmp_path):
     worlds = pd.read_parquet(run_dir / "worlds.parquet")
     assert len(worlds) == 64
     assert list(worlds.columns) == list(sim.OUTCOME_COLUMNS)
+    for name in ("worlds.parquet", "ceasefires.parquet"):
+        assert_fields_described(run_dir / name)
     assert worlds["world"].tolist() == list(range(64))
 
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -93,7 +105,7 @@ def test_small_run_writes_every_file(tmp_path):
     assert resolved == to_dict(load_scenario("kabul_2022"))
     assert to_dict(load_scenario(run_dir / "scenario.yaml")) == resolved  # loads back
 
-    assert "kabul_2022: 64 worlds over 120 days" in proc.stdout  # sim.core.outcomes.describe
+    assert "kabul_2022: 64 worlds over 120 days" in proc.stdout  # sim.running.results.describe
     assert str(run_dir) in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
@@ -104,6 +116,7 @@ def test_record_monthly_writes_timeseries(tmp_path):
     ok(run_cli([*SMALL, "record=monthly", f"hydra.run.dir={run_dir}"], tmp_path))
     ts = pd.read_parquet(run_dir / "timeseries.parquet")
     assert set(ts["world"]) == set(range(64))
+    assert_fields_described(run_dir / "timeseries.parquet")
     assert {"month", "ttp_attacks", "spoiler_attacks"} <= set(ts.columns)
     assert json.loads((run_dir / "manifest.json").read_text())["record"] == "monthly"
 

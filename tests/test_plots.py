@@ -171,7 +171,7 @@ def test_standard_figures(results, tmp_path):
         assert_png(p)
     assert plt.get_fignums() == open_before  # nothing left in pyplot's registry
     # Without a series there is no fan chart.
-    no_series = sim.core.outcomes.Results(results.worlds, None, results.scenario, results.seed, results.days)
+    no_series = sim.running.results.Results(results.worlds, None, results.scenario, results.seed, results.days)
     names = [p.name for p in plots.save_standard_figures(tmp_path / "run2", no_series)]
     assert "fan_chart.png" not in names and len(names) == 3
 

@@ -52,6 +52,16 @@ def api_worlds(overrides: dict, worlds: int = 64, days: int = 60, seed: int = 0)
                    seed=seed).worlds
 
 
+def assert_fields_described(path: Path) -> None:
+    """Every column of a Parquet file has a unit and a meaning in its field metadata."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    bare = [f.name for f in schema if not (f.metadata or {}).get(b"unit")
+            or not (f.metadata or {}).get(b"meaning")]
+    assert not bare, f"{path.name}: columns without unit or meaning: {bare}"
+
+
 def no_leftovers(d: Path) -> None:
     """No temporary file anywhere, no checkpoint directory, every visible Parquet readable."""
     assert not [p for p in d.rglob("*.tmp")], "temporary files left behind"
@@ -159,6 +169,8 @@ def test_grid_experiment_runs_and_collects(tmp_path, launcher):
     assert (jobs["status"] == "complete").all() and len(jobs) == n_jobs
     assert f"delivery_reliability=0.9,leverage_share=0.6,worlds={worlds},days=60" in set(jobs["job_dir"])
     assert {"ceasefire_reached", "survives_90", "ceasefire_days_median"} <= set(jobs.columns)
+    for name in ("sweep.parquet", "jobs.parquet"):
+        assert_fields_described(d / name)
     # every launcher gives what the API gives for the same job
     mine = table[(table[swept[0]] == 0.9) & (table[swept[1]] == 0.6)]
     expect = api_worlds({"state.delivery_reliability": 0.9, "mediators.haqqani.leverage_share": 0.6},
@@ -432,6 +444,8 @@ def test_design_experiment_on_the_command_line(tmp_path):
     assert {"state.delivery_reliability", "mediators.haqqani.leverage_share",
             "state.offer.prisoner_release_count"} <= set(table.columns)
     assert len(pd.read_parquet(run_dir / "jobs.parquet")) == 30
+    for name in ("sweep.parquet", "jobs.parquet"):
+        assert_fields_described(run_dir / name)
     assert "already complete" in ok(run_cli(args, tmp_path)).stdout
     for bad, word in (({"method": "random", "ranges": {"state.delivery_reliability": [0, 1]}}, "method"),
                       ({"ranges": {"state.nonsense": [0, 1]}}, "nonsense"),

@@ -15,7 +15,7 @@ import yaml
 
 import sim
 from sim.report import patterns as V
-from sim.core.outcomes import Results
+from sim.running.results import Results
 from sim.inputs.scenarios import BEHAVIOUR_FILE
 from sim.inputs.schema import Behaviour
 

@@ -718,7 +718,8 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
     from sim.running import ensemble
     from sim.running import runner
     from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
-    from sim.core.outcomes import describe
+    from sim.running.reductions import parquet_fields
+    from sim.running.results import describe
     from sim.inputs.scenarios import to_dict
 
     t0 = time.perf_counter()
@@ -765,23 +766,29 @@ def run_task(cfg: DictConfig) -> dict[str, Any]:
 
     written = []
     if design is None:
-        write_parquet_atomic(results.worlds, run_dir / "worlds.parquet")
+        write_parquet_atomic(results.worlds, run_dir / "worlds.parquet",
+                             fields=parquet_fields(list(results.worlds.columns), "worlds"))
         written.append("worlds.parquet")
     else:
         from sim.explore.design import design_table, job_summary
 
         table = design_table(points, design["worlds_per_point"], results.worlds)
-        write_parquet_atomic(table, run_dir / "sweep.parquet")
+        write_parquet_atomic(table, run_dir / "sweep.parquet",
+                             fields=parquet_fields(list(table.columns), "sweep"))
         jobs = job_summary(table)
-        write_parquet_atomic(jobs, run_dir / "jobs.parquet")
+        write_parquet_atomic(jobs, run_dir / "jobs.parquet",
+                             fields=parquet_fields(list(jobs.columns), "jobs"))
         write_text_atomic(run_dir / "jobs.csv", jobs.to_csv(index=False))
         written += ["sweep.parquet", "jobs.parquet", "jobs.csv"]
     if record != "none" and results.timeseries is not None:
-        write_parquet_atomic(results.timeseries, run_dir / "timeseries.parquet")
+        write_parquet_atomic(results.timeseries, run_dir / "timeseries.parquet",
+                             fields=parquet_fields(list(results.timeseries.columns), "timeseries",
+                                                   record))
         written.append("timeseries.parquet")
     ceasefires = getattr(results, "ceasefires", None)
     if ceasefires is not None:
-        write_parquet_atomic(ceasefires, run_dir / "ceasefires.parquet")
+        write_parquet_atomic(ceasefires, run_dir / "ceasefires.parquet",
+                             fields=parquet_fields(list(ceasefires.columns), "ceasefires"))
         written.append("ceasefires.parquet")
     import yaml
 

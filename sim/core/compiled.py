@@ -17,7 +17,8 @@ import numpy as np
 from numba import njit
 
 _PACKAGE = Path(__file__).resolve().parent
-_RULE_SOURCES = ("compiled.py", "types.py", "table.py", "outcomes.py", "schedule.py", "kernel.py",
+_RULE_SOURCES = ("compiled.py", "types.py", "table.py", "outcomes.py", "registry.py", "schedule.py",
+                 "kernel.py",
                  "actors/state.py", "actors/faction.py", "actors/mediator.py", "actors/spoiler.py")
 
 

@@ -43,6 +43,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
+from sim.running.reductions import parquet_fields
 
 __all__ = ["job_label", "expand_sweep", "collect", "Collected", "SweepCallback", "main"]
 
@@ -380,14 +381,16 @@ def collect(sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write:
     out = Collected(sweep_dir=sweep_dir, jobs=jobs, table=table)
     if write:
         if table is not None:
-            out.files.append(write_parquet_atomic(table, sweep_dir / SWEEP_FILE))
+            out.files.append(write_parquet_atomic(table, sweep_dir / SWEEP_FILE,
+                                                  fields=parquet_fields(list(table.columns), "sweep")))
         else:  # an older table would describe other jobs
             (sweep_dir / SWEEP_FILE).unlink(missing_ok=True)
         safe = jobs.copy()
         for c in safe.columns:  # mixed-type value columns (e.g. 0 and 0.5 and 'none') as text
             if safe[c].dtype == object and safe[c].map(type).nunique() > 1:
                 safe[c] = safe[c].map(lambda v: None if v is None else str(v))
-        out.files.append(write_parquet_atomic(safe, sweep_dir / JOBS_FILE))
+        out.files.append(write_parquet_atomic(safe, sweep_dir / JOBS_FILE,
+                                              fields=parquet_fields(list(safe.columns), "jobs")))
         out.files.append(write_text_atomic(sweep_dir / "jobs.csv", safe.to_csv(index=False)))
         problems = out.problems
         out.files.append(write_json_atomic(sweep_dir / "collect.json", {

@@ -5,8 +5,8 @@ so that they cannot drift from it:
 
 * ``parameters``: every scenario field declared in :mod:`sim.inputs.schema` (default, allowed range,
   unit, meaning, whether a per-world parameter table may vary it);
-* ``outcomes``: every outcome column of :data:`sim.core.outcomes.OUTCOME_COLUMNS` and every series of
-  :data:`sim.core.outcomes.SERIES`, with their types and monthly aggregation;
+* ``outcomes``: every column and series declared in :mod:`sim.core.registry` (outcome, ceasefire,
+  series and sweep tables), with their types, units and monthly aggregation;
 * ``scenarios``: the shipped scenario files in ``scenarios/``.
 
 Each section sits in ``docs/model.md`` between ``<!-- BEGIN GENERATED: name -->`` and
@@ -28,7 +28,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 
 from sim.inputs.schema import allowed
 
@@ -52,20 +51,6 @@ UNIT_EXCEPTIONS = {
     "blame_trust_cost": "share per attack",
     "start": "date",
 }
-
-# Columns a monthly series table has besides the series themselves.
-MONTHLY_EXTRA = {
-    "world": "world index",
-    "month": "first day of the calendar month",
-    "days": "days of the month inside the horizon, count",
-    "ceasefire_days": "days of the month that ended in a ceasefire, count",
-}
-DAILY_EXTRA = {
-    "world": "world index",
-    "day": "day index from 0",
-    "date": "calendar date (scenario `start` + day)",
-}
-
 
 # --------------------------------------------------------------------------------------------
 # Formatting helpers
@@ -238,71 +223,43 @@ def shipped_behaviour_reference() -> str:
 # Outcomes
 # --------------------------------------------------------------------------------------------
 
-_DTYPE_WORDS = {"bool": "yes/no", "int64": "whole number", "float64": "number",
-                "category": "category"}
-
-
-def outcome_types() -> dict[str, str]:
-    """Type of each outcome column, read from an outcome table of one empty world."""
-    from sim.core.kernel import WORLD_DTYPE
-    from sim.core.outcomes import outcome_table, start_in_phase
-
-    ws = np.zeros(1, dtype=WORLD_DTYPE)
-    start_in_phase(ws)
-    table = outcome_table(ws, 10, np.array([0]), np.zeros(1))
-    return {c: _DTYPE_WORDS.get(str(t), str(t)) for c, t in table.dtypes.items()}
-
-
-def monthly_aggregation() -> dict[str, str]:
-    """How each series is aggregated in ``record="monthly"``, read from :func:`series_table`.
-
-    A probe series that is 1 on the first day and 2 on the second day of one month comes out as
-    3 when summed, 2 when the last value is kept and 1.5 when averaged.
-    """
-    from sim.core.outcomes import SERIES, series_table
-
-    probe = {k: np.array([[1.0], [2.0]]) for k in SERIES}
-    table = series_table(probe, np.array([0]), "2022-01-01", "monthly")
-    words = {3.0: "sum over the month", 2.0: "value at the end of the month",
-             1.5: "mean over the month"}
-    return {k: words.get(float(table[k].iloc[0]), "other") for k in SERIES}
-
-
 def outcome_reference() -> str:
-    """Markdown tables of the outcome columns and the recorded series."""
-    from sim.core.outcomes import CEASEFIRE_COLUMNS, MAX_CEASEFIRES, OUTCOME_COLUMNS, SERIES, series_table
+    """Markdown tables of the outcome columns, the ceasefire columns and the recorded series,
+    read from the declarations in :mod:`sim.core.registry`."""
+    from sim.core.outcomes import MAX_CEASEFIRES
+    from sim.core.registry import Table, columns, series
 
-    types = outcome_types()
-    missing = sorted(set(OUTCOME_COLUMNS) ^ set(types))
-    if missing:
-        raise RuntimeError(f"OUTCOME_COLUMNS and outcome_table disagree on {missing}")
-    rows = [[f"`{name}`", types[name], doc] for name, doc in OUTCOME_COLUMNS.items()]
+    rows = [[f"`{c.name}`", c.kind.value, c.unit, c.meaning] for c in columns(Table.WORLDS)]
     out = ["**Outcome columns** (`Results.worlds`, one row per world; "
            "`sim.core.outcomes.OUTCOME_COLUMNS`):", "",
-           _table(["column", "type", "meaning"], rows), ""]
+           _table(["column", "type", "unit", "meaning"], rows), ""]
 
-    rows = [[f"`{name}`", doc] for name, doc in CEASEFIRE_COLUMNS.items()]
+    rows = [[f"`{c.name}`", c.kind.value, c.unit, c.meaning] for c in columns(Table.CEASEFIRES)]
     out += [f"**Ceasefire columns** (`Results.ceasefires`, one row per ceasefire, up to "
             f"{MAX_CEASEFIRES} per world; `sim.core.outcomes.CEASEFIRE_COLUMNS`):", "",
-            _table(["column", "meaning"], rows), ""]
+            _table(["column", "type", "unit", "meaning"], rows), ""]
 
-    agg = monthly_aggregation()
-    rows = [[f"`{name}`", doc, agg[name]] for name, doc in SERIES.items()]
+    rows = [[f"`{c.name}`", c.unit, c.meaning, c.monthly.words] for c in series()]
     out += ["**Series** (`Results.timeseries` with `record=\"daily\"` or `\"monthly\"`, and the "
             "Mesa `DataCollector`; `sim.core.outcomes.SERIES`); values at the end of each day:", "",
-            _table(["series", "meaning", "monthly table"], rows), ""]
+            _table(["series", "unit", "meaning", "monthly table"], rows), ""]
 
-    probe = {k: np.array([[1.0], [2.0]]) for k in SERIES}
-    daily = [c for c in series_table(probe, np.array([0]), "2022-01-01", "daily").columns
-             if c not in SERIES]
-    monthly = [c for c in series_table(probe, np.array([0]), "2022-01-01", "monthly").columns
-               if c not in SERIES]
-    rows = [[f"`{c}`", "daily", DAILY_EXTRA.get(c, "(not documented in sim.report.docs.DAILY_EXTRA)")]
-            for c in daily]
-    rows += [[f"`{c}`", "monthly", MONTHLY_EXTRA.get(c, "(not documented in sim.report.docs.MONTHLY_EXTRA)")]
-             for c in monthly]
+    rows = [[f"`{c.name}`", c.table.value, c.kind.value, c.unit, c.meaning]
+            for table in (Table.DAILY, Table.MONTHLY) for c in columns(table)]
     out += ["**Other columns of the series tables:**", "",
-            _table(["column", "table", "meaning"], rows)]
+            _table(["column", "table", "type", "unit", "meaning"], rows), ""]
+
+    rows = [[f"`{c.name}`", c.kind.value, c.unit, c.meaning] for c in columns(Table.SWEEP)]
+    out += ["**Sweep tables**: `sweep.parquet` (one row per job and world) holds `job`, the "
+            "job's swept scenario fields, `scenario` and `seed` (a collected sweep), then the "
+            "outcome columns; `jobs.parquet` (one row per job) holds the job's swept values, "
+            "bookkeeping and each outcome's mean or share over the job's worlds:", "",
+            _table(["column", "type", "unit", "meaning"], rows), "",
+            _table(["column", "type", "unit", "meaning"],
+                   [[f"`{c.name}`", c.kind.value, c.unit, c.meaning] for c in columns(Table.JOBS)]),
+            "",
+            "Every Parquet table a run writes carries each column's unit and meaning as field "
+            "metadata (`pyarrow.parquet.read_schema(path).field(name).metadata`)."]
     return "\n".join(out)
 
 

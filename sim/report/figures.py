@@ -1,7 +1,7 @@
 """Figures of run outcomes: survival of ceasefires, outcome distributions, violence over time,
 why ceasefires ended, and sweep response surfaces.
 
-Every function takes tables (or :class:`~sim.core.outcomes.Results`) and returns a
+Every function takes tables (or :class:`~sim.running.results.Results`) and returns a
 :class:`matplotlib.figure.Figure` drawn on an Agg canvas. Nothing here touches pyplot, so no
 figure is left open in pyplot's global registry and no backend is switched: a figure is freed
 when it goes out of scope, saves with ``fig.savefig(path)``, and shows in a notebook as the
@@ -30,22 +30,16 @@ from scipy import stats
 
 from sim.running.reductions import OUTCOME_LABELS, param_label, survives, wilson
 from sim.running.reductions import outcome as outcome_spec
-from sim.core.outcomes import DAYS_PER_MONTH, Results
-from sim.core.types import CollapseCause, Phase
+from sim.core.outcomes import DAYS_PER_MONTH
+from sim.running.results import Results
+from sim.core import registry
+from sim.core.types import Phase
 
 __all__ = ["survival", "survival_estimate", "distributions", "fan_chart", "collapse_causes",
            "sweep_response", "survives", "save_standard_figures", "monthly_series",
            "CAUSE_LABELS", "CAUSE_COLOURS"]
 
-CAUSE_LABELS: dict[str, str] = {
-    "state_non_delivery": "state did not deliver",
-    "faction_violation": "faction violation or dissent",
-    "spoiler_provocation": "spoiler provocation",
-    "state_operation": "state military operation",
-    "term_expired": "term expired, not renewed",
-    "censored": "still in force at the horizon",
-    "no_ceasefire": "no ceasefire reached",
-}
+CAUSE_LABELS: dict[str, str] = dict(registry.CAUSE_LABELS)
 CAUSE_COLOURS: dict[str, str] = {
     "state_non_delivery": "#d95f02",
     "faction_violation": "#e7298a",
@@ -56,9 +50,8 @@ CAUSE_COLOURS: dict[str, str] = {
     "no_ceasefire": "#bdbdbd",
 }
 # Stacking order: how ceasefires ended, then still running, then none reached.
-CAUSE_ORDER = ["state_non_delivery", "faction_violation", "spoiler_provocation",
-               "state_operation", "term_expired", "censored", "no_ceasefire"]
-assert set(CAUSE_ORDER) == {c.name for c in CollapseCause}
+CAUSE_ORDER = list(registry.CAUSE_STACK_ORDER)
+assert set(CAUSE_COLOURS) == set(CAUSE_ORDER)
 
 SERIES_STYLE = {"ttp_attacks": ("TTP attacks", "#c0392b"),
                 "spoiler_attacks": ("spoiler attacks", "#6c3483"),

@@ -41,6 +41,7 @@ from scipy import stats
 
 from sim.running.ensemble import run
 from sim.core.outcomes import DAYS_PER_MONTH
+from sim.core.registry import ENDED_CAUSES
 from sim.inputs.params import tunable_paths
 from sim.inputs.scenarios import SCENARIO_DIR, load_scenario
 from sim.inputs.schema import Scenario
@@ -330,8 +331,7 @@ def _ratio_of_means(x: np.ndarray) -> float:
     return float(x[:, 0].mean() / x[:, 1].mean())
 
 
-CAUSES_ENDED = ("state_non_delivery", "faction_violation", "spoiler_provocation",
-                "state_operation", "term_expired")
+CAUSES_ENDED = ENDED_CAUSES  # declared order of sim.core.types.CollapseCause
 
 
 def _lead_of_first(x: np.ndarray) -> float:

@@ -26,7 +26,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.core.outcomes import OUTCOME_COLUMNS, Results
+from sim.core.outcomes import OUTCOME_COLUMNS
+from sim.running.results import Results
 
 WORLDS_FILE = "worlds.parquet"
 SERIES_FILE = "timeseries.parquet"

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from sim.core.kernel import run_chunk
-from sim.core.outcomes import Results, series_table
+from sim.core.outcomes import series_table
+from sim.running.results import Results
 from sim.inputs.params import Params, build_params
 from sim.core.streams import GROUP
 from sim.inputs.scenarios import load_scenario
@@ -359,7 +360,7 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
             for any number).
 
     Returns:
-        :class:`~sim.core.outcomes.Results` with one row per world.
+        :class:`~sim.running.results.Results` with one row per world.
 
     Raises:
         ScenarioError: for a bad scenario, parameter table or run setting.

@@ -54,10 +54,34 @@ def atomic_path(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
     return dest
 
 
-def write_parquet_atomic(df, path: str | os.PathLike, **kwargs: Any) -> Path:
-    """Write a pandas DataFrame to Parquet atomically (no index unless ``index=True``)."""
+def write_parquet_atomic(df, path: str | os.PathLike,
+                         fields: Mapping[str, Mapping[str, str]] | None = None, **kwargs: Any) -> Path:
+    """Write a pandas DataFrame to Parquet atomically (no index unless ``index=True``).
+
+    Args:
+        df: the table.
+        path: destination file.
+        fields: ``{column: {"unit": ..., "meaning": ...}}``, stored as the Parquet field metadata
+            of those columns (read it with ``pyarrow.parquet.read_schema(path).field(name).metadata``).
+        **kwargs: passed to :meth:`pandas.DataFrame.to_parquet`.
+    """
     kwargs.setdefault("index", False)
+    if fields:
+        kwargs["schema"] = _schema_with_fields(df, fields, kwargs["index"])
     return atomic_path(path, lambda tmp: df.to_parquet(tmp, **kwargs))
+
+
+def _schema_with_fields(df, fields: Mapping[str, Mapping[str, str]], index: bool | None):
+    """The Arrow schema pandas would write for ``df``, with metadata on the named columns."""
+    import pyarrow as pa
+
+    schema = pa.Schema.from_pandas(df, preserve_index=index)
+    for i, f in enumerate(schema):
+        meta = fields.get(f.name)
+        if meta:
+            schema = schema.set(i, f.with_metadata({str(k).encode(): str(v).encode()
+                                                    for k, v in meta.items()}))
+    return schema
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:

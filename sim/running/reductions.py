@@ -2,8 +2,8 @@
 
 An *outcome* named in a plot or an analysis is one of:
 
-- a column of the outcome table (:data:`sim.core.outcomes.OUTCOME_COLUMNS`), reduced to its mean over
-  worlds (a yes/no column becomes a share);
+- a numeric column of the outcome table (declared in :mod:`sim.core.registry`), reduced to its
+  mean over worlds (a yes/no column becomes a share);
 - ``"survives_N"``: the share of first ceasefires that lasted at least ``N`` days (see
   :func:`survives`);
 - ``"lasts_past_N"``: the share of *all* worlds whose first ceasefire lasted at least ``N`` days
@@ -22,29 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.core.outcomes import OUTCOME_COLUMNS
+from sim.core import registry
+from sim.core.registry import Kind, Table
 
-# Axis labels with units of the outcome columns a person is most likely to plot.
-OUTCOME_LABELS: dict[str, str] = {
-    "ceasefire_reached": "ceasefire reached (share of worlds)",
-    "days_to_ceasefire": "days until the first ceasefire (days)",
-    "ceasefire_days": "first ceasefire duration (days)",
-    "ceasefire_censored": "first ceasefire still in force at the horizon (share)",
-    "n_ceasefires": "ceasefires begun (count)",
-    "talks_rounds": "rounds of talks opened (count)",
-    "prisoners_promised": "prisoners promised for release (count)",
-    "prisoners_released": "prisoners released (count)",
-    "ttp_attacks": "TTP attacks over the horizon (count)",
-    "spoiler_attacks": "spoiler attacks over the horizon (count)",
-    "casualties": "killed and injured, all attacks (people)",
-    "ttp_attacks_per_month_ceasefire": "TTP attacks during the first ceasefire (per month)",
-    "ttp_attacks_per_month_after": "TTP attacks in the 90 days after collapse (per month)",
-    "defections_to_spoilers": "TTP hardliners who joined spoilers (fighters)",
-    "splits": "faction splits from the umbrella (events)",
-    "reunifications": "faction reunifications (events)",
-    "defections_to_state": "factions defecting to the state (events)",
-    "ttp_fighters_end": "TTP fighters at the horizon (fighters)",
-}
+# Axis labels with units of the per-world outcomes (declared in sim.core.registry).
+OUTCOME_LABELS: dict[str, str] = registry.outcome_labels()
 
 _UNIT_SUFFIX = {"_share": "share, 0-1", "_days": "days", "_count": "count", "_per_day": "per day"}
 
@@ -149,10 +131,10 @@ def outcome(name: str) -> Outcome:
     if m:
         return Outcome(name, f"worlds whose first ceasefire lasted {m.group(1)}+ days (share)",
                        True, None)
-    if name in OUTCOME_COLUMNS and name not in ("world", "collapse_cause"):
-        is_share = name in ("ceasefire_reached", "ceasefire_censored")
+    allowed = registry.measured(Table.WORLDS)
+    if name in allowed:
+        is_share = next(c.kind for c in registry.columns(Table.WORLDS) if c.name == name) is Kind.YES_NO
         return Outcome(name, OUTCOME_LABELS.get(name, name.replace("_", " ")), is_share, name)
-    allowed = [c for c in OUTCOME_COLUMNS if c not in ("world", "collapse_cause")]
     raise ValueError(f"outcome = {name!r} is not allowed: expected 'survives_N', 'lasts_past_N' "
                      f"(N in days) or one of {allowed}")
 
@@ -171,23 +153,62 @@ def _schema_field(name: str):
     return None
 
 
-def param_label(path: str) -> str:
-    """Axis label of a dotted scenario field with its unit.
+def param_unit(path: str) -> str | None:
+    """Unit of a dotted scenario field, or None if neither its name nor its declaration says.
 
     The unit comes from the name's suffix (``_share``, ``_days``, ``_count``, ``_per_day``), else
     from the field's declared range in :mod:`sim.inputs.schema` (a field in [0, 1] is a share).
     """
     for suffix, unit in _UNIT_SUFFIX.items():
         if path.endswith(suffix):
-            return f"{path} ({unit})"
+            return unit
     f = _schema_field(path.split(".")[-1])
     if f is not None:
         lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
         if lo == 0 and hi == 1:
-            return f"{path} (share, 0-1)"
+            return "share, 0-1"
         if f.metadata.get("integer"):
-            return f"{path} (count)"
-    return path
+            return "count"
+    return None
+
+
+def param_label(path: str) -> str:
+    """Axis label of a dotted scenario field with its unit (see :func:`param_unit`)."""
+    unit = param_unit(path)
+    return f"{path} ({unit})" if unit else path
+
+
+def parquet_fields(columns: list[str], table: str, record: str | None = None
+                   ) -> dict[str, dict[str, str]]:
+    """Unit and meaning of every column of a table a run writes, for Parquet field metadata.
+
+    Declared columns come from :func:`sim.core.registry.field_metadata`; in a job table
+    (``table="jobs"``) an outcome column is its mean (or share) over the job's worlds; any other
+    column of a sweep is a swept scenario field or run setting.
+
+    Args:
+        columns: the table's columns.
+        table: ``"worlds"``, ``"ceasefires"``, ``"timeseries"``, ``"sweep"`` or ``"jobs"``.
+        record: for ``"timeseries"``: ``"daily"`` or ``"monthly"``.
+    """
+    declared = registry.field_metadata(table, record)
+    out: dict[str, dict[str, str]] = {}
+    for name in columns:
+        if name in declared:
+            out[name] = declared[name]
+            continue
+        if table == "jobs":
+            try:
+                spec = outcome(name)
+            except ValueError:
+                spec = None
+            if spec is not None:
+                unit = "share" if spec.is_share else registry.field_metadata("worlds")[name]["unit"]
+                out[name] = {"unit": unit, "meaning": f"{spec.label}, over the job's worlds"}
+                continue
+        out[name] = {"unit": param_unit(name) or "as set",
+                     "meaning": f"{name}: scenario field or run setting as set for this job"}
+    return out
 
 
 def wilson(successes: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,8 @@ import pandas as pd
 
 from sim.running import ensemble
 from sim.running.files import to_jsonable, write_json_atomic, write_parquet_atomic
-from sim.core.outcomes import Results
+from sim.core.registry import field_metadata
+from sim.running.results import Results
 from sim.inputs.schema import Scenario
 
 CHUNK_DIR = ".chunks"
@@ -167,10 +168,13 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
                                                                  params, 0, workers, threads):
             # The worlds table goes last: its presence marks the chunk as finished.
             if series is not None:
-                write_parquet_atomic(series, cdir / _span_name("series", lo, hi))
+                write_parquet_atomic(series, cdir / _span_name("series", lo, hi),
+                                     fields=field_metadata("timeseries", record))
             if cfs is not None:
-                write_parquet_atomic(cfs, cdir / _span_name("ceasefires", lo, hi))
-            write_parquet_atomic(table, cdir / _span_name("worlds", lo, hi))
+                write_parquet_atomic(cfs, cdir / _span_name("ceasefires", lo, hi),
+                                     fields=field_metadata("ceasefires"))
+            write_parquet_atomic(table, cdir / _span_name("worlds", lo, hi),
+                                 fields=field_metadata("worlds"))
             if bar is not None:
                 bar.update(hi - lo)
     finally:
