@@ -325,6 +325,47 @@ def _workbench_prim():
     return ema_prim
 
 
+def _peeling_boxes(x: pd.DataFrame, yy: np.ndarray, range_lo: np.ndarray, range_hi: np.ndarray,
+                   peel_alpha: float, min_mass: float) -> tuple[list, list]:
+    """The workbench's peeling trajectory: each box as ``(lo, hi)`` per parameter on the sampled
+    ranges (a side left at the data's extreme is put at the range's bound), and its
+    ``(coverage, density, mass)``. The first box is the whole range."""
+    names = list(x.columns)
+    n_all, n_pos = len(yy), int(yy.sum())
+    data_lo, data_hi = x.min().to_numpy(dtype=float), x.max().to_numpy(dtype=float)
+    limits = [(range_lo, range_hi)]
+    stats = [(1.0 if n_pos else np.nan, n_pos / n_all if n_all else np.nan, 1.0)]
+    if n_pos:
+        ema = _workbench_prim()
+        with warnings.catch_warnings():
+            # the workbench's own use of a pandas keyword that pandas now deprecates
+            warnings.filterwarnings("ignore", message=".*inplace keyword.*")
+            found = ema.Prim(x, yy.astype(int), peel_alpha=peel_alpha,
+                             mass_min=min_mass).find_box()
+        traj = found.peeling_trajectory
+        for i, lims in enumerate(found.box_lims[1:], start=1):
+            lo_i = lims.loc[0, names].to_numpy(dtype=float)
+            hi_i = lims.loc[1, names].to_numpy(dtype=float)
+            limits.append((np.where(lo_i > data_lo, lo_i, range_lo),
+                           np.where(hi_i < data_hi, hi_i, range_hi)))
+            stats.append(tuple(float(traj.loc[i, k]) for k in ("coverage", "density", "mass")))
+    return limits, stats
+
+
+def _trajectory_table(names: list[str], limits: list, stats: list, range_lo: np.ndarray,
+                      range_hi: np.ndarray) -> pd.DataFrame:
+    """One row per box of the trajectory: step, coverage, density, mass, restricted sides and
+    each parameter's ``.lo`` / ``.hi``."""
+    rows = []
+    for step, ((lo, hi), (cov, dens, mass)) in enumerate(zip(limits, stats)):
+        row = {"step": step, "coverage": cov, "density": dens, "mass": mass,
+               "restricted": int(((lo > range_lo) | (hi < range_hi)).sum())}
+        for j, name in enumerate(names):
+            row[f"{name}.lo"], row[f"{name}.hi"] = lo[j], hi[j]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def prim(X: pd.DataFrame, y: np.ndarray | pd.Series, bounds: Mapping[str, tuple[float, float]] | None = None,
          peel_alpha: float = 0.05, min_mass: float = 0.05, min_coverage: float = 0.5,
          outcome: str = "case of interest") -> Discovery:
@@ -354,32 +395,8 @@ def prim(X: pd.DataFrame, y: np.ndarray | pd.Series, bounds: Mapping[str, tuple[
     range_hi = np.array([bounds[n][1] for n in names], dtype=float)
     n_all, n_pos = len(yy), int(yy.sum())
 
-    # Each box of the trajectory as [lo, hi] per parameter, on the sampled ranges.
-    data_lo, data_hi = x.min().to_numpy(dtype=float), x.max().to_numpy(dtype=float)
-    limits = [(range_lo, range_hi)]
-    stats = [(1.0 if n_pos else np.nan, n_pos / n_all if n_all else np.nan, 1.0)]
-    if n_pos:
-        ema = _workbench_prim()
-        with warnings.catch_warnings():
-            # the workbench's own use of a pandas keyword that pandas now deprecates
-            warnings.filterwarnings("ignore", message=".*inplace keyword.*")
-            found = ema.Prim(x, yy.astype(int), peel_alpha=peel_alpha,
-                             mass_min=min_mass).find_box()
-        traj = found.peeling_trajectory
-        for i, lims in enumerate(found.box_lims[1:], start=1):
-            lo_i = lims.loc[0, names].to_numpy(dtype=float)
-            hi_i = lims.loc[1, names].to_numpy(dtype=float)
-            limits.append((np.where(lo_i > data_lo, lo_i, range_lo),
-                           np.where(hi_i < data_hi, hi_i, range_hi)))
-            stats.append(tuple(float(traj.loc[i, k]) for k in ("coverage", "density", "mass")))
-    rows = []
-    for step, ((lo, hi), (cov, dens, mass)) in enumerate(zip(limits, stats)):
-        row = {"step": step, "coverage": cov, "density": dens, "mass": mass,
-               "restricted": int(((lo > range_lo) | (hi < range_hi)).sum())}
-        for j, name in enumerate(names):
-            row[f"{name}.lo"], row[f"{name}.hi"] = lo[j], hi[j]
-        rows.append(row)
-    trajectory = pd.DataFrame(rows)
+    limits, stats = _peeling_boxes(x, yy, range_lo, range_hi, peel_alpha, min_mass)
+    trajectory = _trajectory_table(names, limits, stats, range_lo, range_hi)
     ok = trajectory["coverage"] >= min_coverage
     pick = trajectory[ok] if ok.any() else trajectory.iloc[:1]
     chosen = int(pick.sort_values(["density", "coverage"], ascending=False).index[0])

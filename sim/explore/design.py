@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.explore import analysis
+from sim.explore.sweep_table import BOOKKEEPING
 from sim.running.reductions import outcome as outcome_spec
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
@@ -149,7 +150,6 @@ def job_summary(table: pd.DataFrame, outcomes: Sequence[str] | None = None,
                 by: str = "job") -> pd.DataFrame:
     """One row per job of a sweep-shaped table: the job's swept values, ``worlds``, each
     outcome (mean, share or ``survives_N``) and the median first-ceasefire duration."""
-    from sim.report.run_figures import BOOKKEEPING
     from sim.core.outcomes import OUTCOME_COLUMNS
 
     jobs = np.sort(table[by].unique())

@@ -42,13 +42,12 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from sim.explore.sweep_table import JOBS_FILE, SWEEP_FILE
 from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
 from sim.running.reductions import parquet_fields
 
 __all__ = ["job_label", "expand_sweep", "collect", "Collected", "SweepCallback", "main"]
 
-SWEEP_FILE = "sweep.parquet"
-JOBS_FILE = "jobs.parquet"
 #: run keys that change speed or files but not results: left out of job names and columns
 NOT_SWEPT = {"workers", "threads", "chunk_worlds", "progress", "plots", "resume", "experiment"}
 STATE_DIR = ".sweep"
@@ -308,21 +307,9 @@ def _job_status(job_dir: Path) -> tuple[str, str | None, dict | None]:
         return "incomplete", None, None
 
 
-def collect(sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write: bool = True,
-            all_jobs: bool = False) -> Collected:
-    """Collect a sweep directory into ``sweep.parquet`` and a per-job table (see the module doc).
-
-    Works with failed, killed and never-started jobs: they are listed in the job table with
-    their status (and error, when the job recorded one) and everything that finished is kept.
-
-    Raises:
-        FileNotFoundError: if ``sweep_dir`` does not exist.
-    """
-    from sim.explore.design import job_summary
-
-    sweep_dir = Path(sweep_dir)
-    if not sweep_dir.is_dir():
-        raise FileNotFoundError(f"sweep directory {str(sweep_dir)!r} does not exist")
+def _sweep_entries(sweep_dir: Path, all_jobs: bool) -> list[tuple[list[str], Path | None]]:
+    """``(overrides, job directory or None)`` of every job: the expected jobs of the sweep in
+    order (None for a job never started), or every job directory found with ``all_jobs``."""
     dirs = job_dirs(sweep_dir)
     by_overrides = {}
     for d in dirs:
@@ -330,38 +317,45 @@ def collect(sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write:
         if ov is not None:
             by_overrides.setdefault(tuple(ov), d)
     expected = None if all_jobs else expected_jobs(sweep_dir)
-    entries: list[tuple[list[str], Path | None]] = []
     if expected is None:
-        entries = [(_read_overrides(d) or [], d) for d in dirs]
-    else:
-        entries = [(ov, by_overrides.get(tuple(ov))) for ov in expected]
+        return [(_read_overrides(d) or [], d) for d in dirs]
+    return [(ov, by_overrides.get(tuple(ov))) for ov in expected]
 
-    rows, tables = [], []
-    for i, (ov, d) in enumerate(entries):
-        row: dict[str, Any] = {"job": i, "job_dir": d.relative_to(sweep_dir).as_posix() if d
-                               else job_label(ov)}
-        if d is None:
-            row.update(status="not_started", error=None)
-        else:
-            status, err, manifest = _job_status(d)
-            row.update(status=status, error=err)
-            if manifest:
-                row.update(scenario=manifest.get("scenario"), seed=manifest.get("seed"),
-                           days=manifest.get("days"),
-                           seconds=manifest.get("simulation_seconds"))
-        values = job_values(ov)
-        row.update(values)
-        if row["status"] == "complete":
-            w = pd.read_parquet(d / ("worlds.parquet" if (d / "worlds.parquet").is_file()
-                                     else SWEEP_FILE))
-            w = w.drop(columns=[c for c in ("job",) + tuple(values) if c in w.columns])
-            front = {"job": i, **values}
-            if "scenario" not in values:
-                front["scenario"] = row.get("scenario")
-            front["seed"] = row.get("seed")
-            head = pd.DataFrame({k: [v] * len(w) for k, v in front.items()})
-            tables.append(pd.concat([head, w.reset_index(drop=True)], axis=1))
-        rows.append(row)
+
+def _collect_job(i: int, ov: list[str], d: Path | None, sweep_dir: Path) -> tuple[dict, pd.DataFrame | None]:
+    """One job's row of the job table, and its worlds (with the job's values in front) when it
+    is complete."""
+    row: dict[str, Any] = {"job": i, "job_dir": d.relative_to(sweep_dir).as_posix() if d
+                           else job_label(ov)}
+    if d is None:
+        row.update(status="not_started", error=None)
+    else:
+        status, err, manifest = _job_status(d)
+        row.update(status=status, error=err)
+        if manifest:
+            row.update(scenario=manifest.get("scenario"), seed=manifest.get("seed"),
+                       days=manifest.get("days"),
+                       seconds=manifest.get("simulation_seconds"))
+    values = job_values(ov)
+    row.update(values)
+    if row["status"] != "complete":
+        return row, None
+    w = pd.read_parquet(d / ("worlds.parquet" if (d / "worlds.parquet").is_file()
+                             else SWEEP_FILE))
+    w = w.drop(columns=[c for c in ("job",) + tuple(values) if c in w.columns])
+    front = {"job": i, **values}
+    if "scenario" not in values:
+        front["scenario"] = row.get("scenario")
+    front["seed"] = row.get("seed")
+    head = pd.DataFrame({k: [v] * len(w) for k, v in front.items()})
+    return row, pd.concat([head, w.reset_index(drop=True)], axis=1)
+
+
+def _job_table(rows: list[dict], tables: list[pd.DataFrame],
+               outcomes: Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The job table (with each complete job's summary of outcomes) and the (job, world) table."""
+    from sim.explore.design import job_summary
+
     jobs = pd.DataFrame(rows)
     for col in ("scenario", "seed", "days", "seconds", "error"):
         if col not in jobs.columns:
@@ -378,27 +372,56 @@ def collect(sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write:
     else:
         jobs["worlds"] = 0
     jobs["worlds"] = jobs["worlds"].fillna(0).astype("int64")
+    return jobs, table
+
+
+def _write_collected(out: Collected) -> None:
+    """Write ``sweep.parquet``, the job table (Parquet and CSV) and ``collect.json``."""
+    sweep_dir, jobs, table = out.sweep_dir, out.jobs, out.table
+    if table is not None:
+        out.files.append(write_parquet_atomic(table, sweep_dir / SWEEP_FILE,
+                                              fields=parquet_fields(list(table.columns), "sweep")))
+    else:  # an older table would describe other jobs
+        (sweep_dir / SWEEP_FILE).unlink(missing_ok=True)
+    safe = jobs.copy()
+    for c in safe.columns:  # mixed-type value columns (e.g. 0 and 0.5 and 'none') as text
+        if safe[c].dtype == object and safe[c].map(type).nunique() > 1:
+            safe[c] = safe[c].map(lambda v: None if v is None else str(v))
+    out.files.append(write_parquet_atomic(safe, sweep_dir / JOBS_FILE,
+                                          fields=parquet_fields(list(safe.columns), "jobs")))
+    out.files.append(write_text_atomic(sweep_dir / "jobs.csv", safe.to_csv(index=False)))
+    problems = out.problems
+    out.files.append(write_json_atomic(sweep_dir / "collect.json", {
+        "jobs": len(jobs), "complete": int((jobs["status"] == "complete").sum()),
+        "rows": 0 if table is None else len(table),
+        "without_results": problems[["job", "job_dir", "status", "error"]].to_dict("records"),
+        "files": [p.name for p in out.files] + ["collect.json"],
+    }))
+
+
+def collect(sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write: bool = True,
+            all_jobs: bool = False) -> Collected:
+    """Collect a sweep directory into ``sweep.parquet`` and a per-job table (see the module doc).
+
+    Works with failed, killed and never-started jobs: they are listed in the job table with
+    their status (and error, when the job recorded one) and everything that finished is kept.
+
+    Raises:
+        FileNotFoundError: if ``sweep_dir`` does not exist.
+    """
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise FileNotFoundError(f"sweep directory {str(sweep_dir)!r} does not exist")
+    rows, tables = [], []
+    for i, (ov, d) in enumerate(_sweep_entries(sweep_dir, all_jobs)):
+        row, table = _collect_job(i, ov, d, sweep_dir)
+        rows.append(row)
+        if table is not None:
+            tables.append(table)
+    jobs, table = _job_table(rows, tables, outcomes)
     out = Collected(sweep_dir=sweep_dir, jobs=jobs, table=table)
     if write:
-        if table is not None:
-            out.files.append(write_parquet_atomic(table, sweep_dir / SWEEP_FILE,
-                                                  fields=parquet_fields(list(table.columns), "sweep")))
-        else:  # an older table would describe other jobs
-            (sweep_dir / SWEEP_FILE).unlink(missing_ok=True)
-        safe = jobs.copy()
-        for c in safe.columns:  # mixed-type value columns (e.g. 0 and 0.5 and 'none') as text
-            if safe[c].dtype == object and safe[c].map(type).nunique() > 1:
-                safe[c] = safe[c].map(lambda v: None if v is None else str(v))
-        out.files.append(write_parquet_atomic(safe, sweep_dir / JOBS_FILE,
-                                              fields=parquet_fields(list(safe.columns), "jobs")))
-        out.files.append(write_text_atomic(sweep_dir / "jobs.csv", safe.to_csv(index=False)))
-        problems = out.problems
-        out.files.append(write_json_atomic(sweep_dir / "collect.json", {
-            "jobs": len(jobs), "complete": int((jobs["status"] == "complete").sum()),
-            "rows": 0 if table is None else len(table),
-            "without_results": problems[["job", "job_dir", "status", "error"]].to_dict("records"),
-            "files": [p.name for p in out.files] + ["collect.json"],
-        }))
+        _write_collected(out)
     return out
 
 

@@ -342,6 +342,64 @@ def monthly_series(timeseries: pd.DataFrame) -> pd.DataFrame:
     return df.groupby(["world", "month"], sort=True)[sums].sum().reset_index()
 
 
+def _series_and_info(timeseries: pd.DataFrame | Results, scenario, seed, days) -> tuple[pd.DataFrame, dict]:
+    """The series table of a table or Results, and what is known about its run."""
+    info: dict[str, Any] = {}
+    if isinstance(timeseries, Results):
+        info = {"scenario": timeseries.scenario, "seed": timeseries.seed, "days": timeseries.days}
+        if timeseries.timeseries is None:
+            raise ValueError("these Results have no series: run with record='monthly'")
+        timeseries = timeseries.timeseries
+    else:
+        info = {k: timeseries.attrs[k] for k in ("scenario", "seed", "days") if k in timeseries.attrs}
+    return timeseries, _info(info, scenario, seed, days)
+
+
+def _month_edges(months: np.ndarray) -> tuple[list, list]:
+    """Edges and centres of the months on the x axis (dates, or plain numbers)."""
+    starts = pd.DatetimeIndex(months) if np.issubdtype(np.asarray(months).dtype, np.datetime64) else None
+    edges = (list(starts) + [starts[-1] + pd.offsets.MonthBegin(1)]) if starts is not None and len(starts) \
+        else list(np.asarray(months, dtype=float)) + [float(months[-1]) + 1 if len(months) else 1.0]
+    centres = [a + (b - a) / 2 for a, b in zip(edges[:-1], edges[1:])]
+    return edges, centres
+
+
+def _fan_panel(ax, ts: pd.DataFrame, col: str, months: np.ndarray, centres: list, most: np.ndarray,
+               shade: Callable[[Any], None]) -> None:
+    """One series' monthly median with 50% and 90% bands over worlds."""
+    name, colour = SERIES_STYLE.get(col, (col.replace("_", " "), "C0"))
+    rate = (ts[col] / ts["days"] * DAYS_PER_MONTH).groupby(ts["month"])
+    q = rate.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(months)
+    shade(ax)
+    ax.fill_between(centres, q[0.05], q[0.95], color=colour, alpha=0.18, lw=0,
+                    label="90% of worlds")
+    ax.fill_between(centres, q[0.25], q[0.75], color=colour, alpha=0.35, lw=0,
+                    label="50% of worlds")
+    ax.plot(centres, q[0.5], color=colour, lw=2, label=f"median {name}")
+    ax.set_ylabel(f"{name}\n(per month)")
+    top = np.nanmax(q[0.95].to_numpy()) if len(q) else 1.0
+    ax.set_ylim(0, 1.25 * top if np.isfinite(top) and top > 0 else 1.0)  # room for the legend
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if most.any():
+        handles.append(Patch(color="#a1d99b", alpha=0.6))
+        labels.append("most worlds in a ceasefire")
+    ax.legend(handles, labels, fontsize=7, loc="upper left", ncols=4)
+
+
+def _ceasefire_share_panel(axc, centres: list, share_cf: pd.Series, shade: Callable[[Any], None]) -> None:
+    """Bottom panel of the fan chart: share of worlds in a ceasefire, month by month."""
+    shade(axc)
+    axc.plot(centres, share_cf.to_numpy(), color="#238b45", lw=1.5, marker=".",
+             label="worlds in a ceasefire, average day")
+    axc.axhline(0.5, color="0.5", ls=":", lw=1)
+    axc.set_ylim(0, 1)
+    axc.set_ylabel("ceasefire\n(share)")
+    axc.set_xlabel("month (calendar month)")
+    axc.legend(fontsize=7, loc="upper right")
+    axc.grid(alpha=0.3)
+
+
 def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_attacks", "spoiler_attacks"),
               *, min_days: int = 14, title: str | None = None, scenario: str | None = None,
               seed: int | None = None, days: int | None = None) -> Figure:
@@ -358,15 +416,7 @@ def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_
         timeseries: monthly (or daily) long table from ``run(..., record="monthly")``, or Results.
         series: count columns to draw, one panel each.
     """
-    info: dict[str, Any] = {}
-    if isinstance(timeseries, Results):
-        info = {"scenario": timeseries.scenario, "seed": timeseries.seed, "days": timeseries.days}
-        if timeseries.timeseries is None:
-            raise ValueError("these Results have no series: run with record='monthly'")
-        timeseries = timeseries.timeseries
-    else:
-        info = {k: timeseries.attrs[k] for k in ("scenario", "seed", "days") if k in timeseries.attrs}
-    info = _info(info, scenario, seed, days)
+    timeseries, info = _series_and_info(timeseries, scenario, seed, days)
     ts = monthly_series(timeseries)
     if "days" not in ts.columns:
         ts = ts.assign(days=pd.to_datetime(ts["month"]).dt.days_in_month)
@@ -383,44 +433,15 @@ def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_
     months = np.sort(ts["month"].unique())
     share_cf = (ts["ceasefire_days"] / ts["days"]).groupby(ts["month"]).mean().reindex(months)
     most = share_cf.to_numpy() > 0.5
-    starts = pd.DatetimeIndex(months) if np.issubdtype(np.asarray(months).dtype, np.datetime64) else None
-    edges = (list(starts) + [starts[-1] + pd.offsets.MonthBegin(1)]) if starts is not None and len(starts) \
-        else list(np.asarray(months, dtype=float)) + [float(months[-1]) + 1 if len(months) else 1.0]
-    centres = [a + (b - a) / 2 for a, b in zip(edges[:-1], edges[1:])]
+    edges, centres = _month_edges(months)
 
     def shade(ax):
         for i in np.flatnonzero(most):
             ax.axvspan(edges[i], edges[i + 1], color="#a1d99b", alpha=0.35, lw=0, zorder=0)
 
     for ax, col in zip(axes, series):
-        name, colour = SERIES_STYLE.get(col, (col.replace("_", " "), "C0"))
-        rate = (ts[col] / ts["days"] * DAYS_PER_MONTH).groupby(ts["month"])
-        q = rate.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(months)
-        shade(ax)
-        ax.fill_between(centres, q[0.05], q[0.95], color=colour, alpha=0.18, lw=0,
-                        label="90% of worlds")
-        ax.fill_between(centres, q[0.25], q[0.75], color=colour, alpha=0.35, lw=0,
-                        label="50% of worlds")
-        ax.plot(centres, q[0.5], color=colour, lw=2, label=f"median {name}")
-        ax.set_ylabel(f"{name}\n(per month)")
-        top = np.nanmax(q[0.95].to_numpy()) if len(q) else 1.0
-        ax.set_ylim(0, 1.25 * top if np.isfinite(top) and top > 0 else 1.0)  # room for the legend
-        ax.grid(alpha=0.3)
-        handles, labels = ax.get_legend_handles_labels()
-        if most.any():
-            handles.append(Patch(color="#a1d99b", alpha=0.6))
-            labels.append("most worlds in a ceasefire")
-        ax.legend(handles, labels, fontsize=7, loc="upper left", ncols=4)
-    axc = axes[-1]
-    shade(axc)
-    axc.plot(centres, share_cf.to_numpy(), color="#238b45", lw=1.5, marker=".",
-             label="worlds in a ceasefire, average day")
-    axc.axhline(0.5, color="0.5", ls=":", lw=1)
-    axc.set_ylim(0, 1)
-    axc.set_ylabel("ceasefire\n(share)")
-    axc.set_xlabel("month (calendar month)")
-    axc.legend(fontsize=7, loc="upper right")
-    axc.grid(alpha=0.3)
+        _fan_panel(ax, ts, col, months, centres, most, shade)
+    _ceasefire_share_panel(axes[-1], centres, share_cf, shade)
     fig.suptitle(title or "Attacks per month across worlds: TTP and spoilers apart")
     return fig
 
@@ -498,6 +519,97 @@ def _levels(values: pd.Series, max_levels: int, bins: int) -> tuple[pd.Series, l
     return codes, labels, centres
 
 
+def _outcome_and_label(outcome: str | Callable[[pd.DataFrame], float]):
+    """The reduction spec of a named outcome (None for a function) and its axis label."""
+    if callable(outcome):
+        return None, getattr(outcome, "__name__", "outcome").replace("_", " ")
+    spec = outcome_spec(outcome)
+    return spec, spec.label
+
+
+def _sweep_note(df: pd.DataFrame, x: str, y: str | None, x_levels: int) -> str:
+    """Caption note: how many sweep points, and whether one parameter's were pooled."""
+    n_points = df.groupby([c for c in (x, y) if c is not None]).ngroups
+    for key in ("point", "job"):
+        if key in df.columns:
+            n_points = df[key].nunique()
+            break
+    note = f"{n_points:,} sweep points"
+    if y is None and x_levels < n_points:
+        note += f" pooled into {x_levels} values of {x}"
+    return note
+
+
+def _response_line(ax, df: pd.DataFrame, codes: np.ndarray, xpos: np.ndarray, spec, outcome,
+                   o_label: str) -> None:
+    """One parameter: the outcome per value of ``x`` (a share with Wilson bands, or a median
+    with bands over worlds and the mean, or a function's value)."""
+    k = len(xpos)
+    if spec is None:
+        vals = np.array([outcome(df[codes == i]) for i in range(k)], dtype=float)
+        ax.plot(xpos, vals, marker="o", color="C0", label=o_label)
+    elif spec.is_share:
+        share, n = spec.per_group(df, codes, k)
+        ax.plot(xpos, share, marker="o", color="C0", lw=2, label=f"share ({int(n.sum()):,} counted)")
+        for level, alpha, lab in ((0.9, 0.18, "90% interval"), (0.5, 0.35, "50% interval")):
+            lo, hi = wilson(share * n, n, level)
+            ax.fill_between(xpos, lo, hi, color="C0", alpha=alpha, lw=0, label=lab)
+        ax.set_ylim(0, 1)
+    else:
+        num, den = spec.arrays(df)
+        v = pd.Series(np.where(den > 0, num, np.nan)).groupby(codes)
+        q = v.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(range(k))
+        ax.fill_between(xpos, q[0.05], q[0.95], color="C0", alpha=0.18, lw=0, label="90% of worlds")
+        ax.fill_between(xpos, q[0.25], q[0.75], color="C0", alpha=0.35, lw=0, label="50% of worlds")
+        ax.plot(xpos, q[0.5], marker="o", color="C0", lw=2, label="median")
+        ax.plot(xpos, v.mean().reindex(range(k)), ls="--", color="C1", lw=1.2, label="mean")
+
+
+def _response_grid(df: pd.DataFrame, cell: np.ndarray, size: int, spec, outcome) -> np.ndarray:
+    """Two parameters: the outcome of each cell (mean or share over its worlds; NaN if empty)."""
+    if spec is not None:
+        return spec.per_group(df, cell, size)[0]
+    grid = np.full(size, np.nan)
+    for i, g in df.groupby(cell):
+        grid[int(i)] = outcome(g)
+    return grid
+
+
+def _label_cells(ax, grid: np.ndarray) -> None:
+    """Write each finite cell's value on a heatmap (light text on dark cells)."""
+    ky, kx = grid.shape
+    finite = grid[np.isfinite(grid)]
+    mid = (np.nanmin(finite) + np.nanmax(finite)) / 2 if finite.size else 0
+    for j in range(ky):
+        for i in range(kx):
+            v = grid[j, i]
+            if np.isfinite(v):
+                ax.text(i + 0.5, j + 0.5, f"{v:.2f}" if abs(v) < 10 else f"{v:,.0f}",
+                        ha="center", va="center", fontsize=7,
+                        color="white" if v < mid else "black")
+
+
+def _response_heatmap(fig: Figure, grid: np.ndarray, xl: list[str], yl: list[str], spec,
+                      o_label: str):
+    """Draw the two-parameter heatmap on ``fig`` and return its axes."""
+    ky, kx = grid.shape
+    ax = fig.add_subplot()
+    vmin, vmax = (0.0, 1.0) if spec is not None and spec.is_share else (None, None)
+    mesh = ax.pcolormesh(np.arange(kx + 1), np.arange(ky + 1), np.ma.masked_invalid(grid),
+                         cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
+    cb = fig.colorbar(mesh, ax=ax)
+    cb.set_label(o_label)
+    if kx * ky <= 150:
+        _label_cells(ax, grid)
+    ax.set_xticks(np.arange(kx) + 0.5, xl, rotation=45 if kx > 6 else 0, ha="right" if kx > 6 else "center")
+    ax.set_yticks(np.arange(ky) + 0.5, yl)
+    # The colour bar is the key; a legend entry is added only to explain blank cells.
+    if not np.isfinite(grid).all():
+        ax.legend(handles=[Patch(facecolor="white", edgecolor="0.5", label="no value (blank cell)")],
+                  fontsize=7, loc="upper left", bbox_to_anchor=(1.25, 1.0))
+    return ax
+
+
 def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
                    outcome: str | Callable[[pd.DataFrame], float] = "survives_90", *,
                    max_levels: int = 12, bins: int = 8, title: str | None = None,
@@ -525,49 +637,18 @@ def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
     for c in (x, y):
         if c is not None and c not in df.columns:
             raise ValueError(f"swept column {c!r} is not in the table; it has {list(df.columns)}")
-    if callable(outcome):
-        spec = None
-        o_label = getattr(outcome, "__name__", "outcome").replace("_", " ")
-    else:
-        spec = outcome_spec(outcome)
-        o_label = spec.label
+    spec, o_label = _outcome_and_label(outcome)
     info = _info({k: df.attrs.get(k) for k in ("scenario", "seed", "days") if k in df.attrs},
                  scenario, seed, days)
-    n_points = df.groupby([c for c in (x, y) if c is not None]).ngroups
-    for key in ("point", "job"):
-        if key in df.columns:
-            n_points = df[key].nunique()
-            break
-    note = f"{n_points:,} sweep points"
     xc, xl, xpos = _levels(df[x], max_levels, bins)
-    if y is None and len(xl) < n_points:
-        note += f" pooled into {len(xl)} values of {x}"
+    note = _sweep_note(df, x, y, len(xl))
 
     if y is None:
         fig = _figure(7.5, 5.0, _caption_many({"": (df, info)}, note + "; " + (
             "bands: 50% and 90% Wilson intervals of the share." if spec is not None and spec.is_share
             else "bands: 50% and 90% of worlds at each point." if spec is not None else "")))
         ax = fig.add_subplot()
-        k = len(xl)
-        codes = xc.to_numpy()
-        if spec is None:
-            vals = np.array([outcome(df[codes == i]) for i in range(k)], dtype=float)
-            ax.plot(xpos, vals, marker="o", color="C0", label=o_label)
-        elif spec.is_share:
-            share, n = spec.per_group(df, codes, k)
-            ax.plot(xpos, share, marker="o", color="C0", lw=2, label=f"share ({int(n.sum()):,} counted)")
-            for level, alpha, lab in ((0.9, 0.18, "90% interval"), (0.5, 0.35, "50% interval")):
-                lo, hi = wilson(share * n, n, level)
-                ax.fill_between(xpos, lo, hi, color="C0", alpha=alpha, lw=0, label=lab)
-            ax.set_ylim(0, 1)
-        else:
-            num, den = spec.arrays(df)
-            v = pd.Series(np.where(den > 0, num, np.nan)).groupby(codes)
-            q = v.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(range(k))
-            ax.fill_between(xpos, q[0.05], q[0.95], color="C0", alpha=0.18, lw=0, label="90% of worlds")
-            ax.fill_between(xpos, q[0.25], q[0.75], color="C0", alpha=0.35, lw=0, label="50% of worlds")
-            ax.plot(xpos, q[0.5], marker="o", color="C0", lw=2, label="median")
-            ax.plot(xpos, v.mean().reindex(range(k)), ls="--", color="C1", lw=1.2, label="mean")
+        _response_line(ax, df, xc.to_numpy(), xpos, spec, outcome, o_label)
         ax.set_xlabel(param_label(x))
         ax.set_ylabel(o_label)
         ax.grid(alpha=0.3)
@@ -578,41 +659,14 @@ def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
     yc, yl, _ = _levels(df[y], max_levels, bins)
     kx, ky = len(xl), len(yl)
     cell = (yc.to_numpy() * kx + xc.to_numpy()).astype(np.int64)
-    if spec is None:
-        grid = np.full(kx * ky, np.nan)
-        for i, g in df.groupby(cell):
-            grid[int(i)] = outcome(g)
-    else:
-        grid, _ = spec.per_group(df, cell, kx * ky)
-    grid = grid.reshape(ky, kx)
+    grid = _response_grid(df, cell, kx * ky, spec, outcome).reshape(ky, kx)
     fig = _figure(max(6.5, 0.7 * kx + 4), max(5.0, 0.45 * ky + 3), _caption_many(
         {"": (df, info)}, note + "; each cell: " + (
             "share over its worlds" if spec is not None and spec.is_share else "mean over its worlds")
         + ("." if np.isfinite(grid).all() else ". Blank: no value.")))
-    ax = fig.add_subplot()
-    vmin, vmax = (0.0, 1.0) if spec is not None and spec.is_share else (None, None)
-    mesh = ax.pcolormesh(np.arange(kx + 1), np.arange(ky + 1), np.ma.masked_invalid(grid),
-                         cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
-    cb = fig.colorbar(mesh, ax=ax)
-    cb.set_label(o_label)
-    if kx * ky <= 150:
-        finite = grid[np.isfinite(grid)]
-        mid = (np.nanmin(finite) + np.nanmax(finite)) / 2 if finite.size else 0
-        for j in range(ky):
-            for i in range(kx):
-                v = grid[j, i]
-                if np.isfinite(v):
-                    ax.text(i + 0.5, j + 0.5, f"{v:.2f}" if abs(v) < 10 else f"{v:,.0f}",
-                            ha="center", va="center", fontsize=7,
-                            color="white" if v < mid else "black")
-    ax.set_xticks(np.arange(kx) + 0.5, xl, rotation=45 if kx > 6 else 0, ha="right" if kx > 6 else "center")
-    ax.set_yticks(np.arange(ky) + 0.5, yl)
+    ax = _response_heatmap(fig, grid, xl, yl, spec, o_label)
     ax.set_xlabel(param_label(x))
     ax.set_ylabel(param_label(y))
-    # The colour bar is the key; a legend entry is added only to explain blank cells.
-    if not np.isfinite(grid).all():
-        ax.legend(handles=[Patch(facecolor="white", edgecolor="0.5", label="no value (blank cell)")],
-                  fontsize=7, loc="upper left", bbox_to_anchor=(1.25, 1.0))
     ax.set_title(title or f"{o_label.split(' (')[0]}")
     return fig
 

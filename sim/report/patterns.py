@@ -345,147 +345,209 @@ def _lead_of_first(x: np.ndarray) -> float:
     return float(shares[0] - shares[1:].max())
 
 
-def build_patterns() -> list[Pattern]:
-    """Every pattern of the report, built from the ``observed:`` blocks of the episode files."""
-    P: list[Pattern] = []
+# --- 2004: a ceasefire that lasted 50 days ----------------------------------------------------
 
-    # --- 2004: a ceasefire that lasted 50 days ------------------------------------------------
+
+def _shakai_2004() -> list[Pattern]:
     o = _observed("shakai_2004")
-    P.append(Pattern(
+    return [Pattern(
         "shakai_2004.ceasefire_days", "shakai_2004", "days the first ceasefire lasted", "value",
         (o["ceasefire_days"], o["ceasefire_days"]),
         f"{o['ceasefire_days']} days (002: \"a ceasefire that only lasted 50 days\")",
         "ceasefire_days, deal_failed",
-        lambda r: r["shakai_2004"].worlds["ceasefire_days"].to_numpy(dtype=float), unit="days"))
+        lambda r: r["shakai_2004"].worlds["ceasefire_days"].to_numpy(dtype=float), unit="days")]
 
-    # --- 2006: the accord hardly lasted a year, ended by the army's offensive ----------------
+
+# --- 2006: the accord hardly lasted a year, ended by the army's offensive ---------------------
+
+
+def _waziristan_2006() -> list[Pattern]:
     o = _observed("waziristan_2006")
-    P.append(Pattern(
-        "waziristan_2006.ceasefire_days", "waziristan_2006", "days the accord's ceasefire lasted",
-        "value", (1.0, float(o["ceasefire_days_max"])),
-        f"under {o['ceasefire_days_max']} days (001: \"The accord hardly lasted for a year\")",
-        "ceasefire_days_max, deal_failed",
-        lambda r: r["waziristan_2006"].worlds["ceasefire_days"].to_numpy(dtype=float), unit="days"))
-    P.append(Pattern(
-        "waziristan_2006.ended_by", "waziristan_2006",
-        f"the ceasefire ended by {o['ended_by'].replace('_', ' ')}", "event",
-        (EVENT_MIN_PROBABILITY, 1.0),
-        "ended by the army's offensive after Lal Masjid (001)", "ended_by",
-        lambda r, c=o["ended_by"]: r["waziristan_2006"].cause_is(c).astype(float), unit="share"))
+    return [
+        Pattern("waziristan_2006.ceasefire_days", "waziristan_2006", "days the accord's ceasefire lasted",
+                "value", (1.0, float(o["ceasefire_days_max"])),
+                f"under {o['ceasefire_days_max']} days (001: \"The accord hardly lasted for a year\")",
+                "ceasefire_days_max, deal_failed",
+                lambda r: r["waziristan_2006"].worlds["ceasefire_days"].to_numpy(dtype=float), unit="days"),
+        Pattern("waziristan_2006.ended_by", "waziristan_2006",
+                f"the ceasefire ended by {o['ended_by'].replace('_', ' ')}", "event",
+                (EVENT_MIN_PROBABILITY, 1.0),
+                "ended by the army's offensive after Lal Masjid (001)", "ended_by",
+                lambda r, c=o["ended_by"]: r["waziristan_2006"].cause_is(c).astype(float), unit="share"),
+    ]
 
-    # --- 2008 and 2009 Swat deals failed ------------------------------------------------------
-    for name, text in (("swat_2008", "002: the 2008 deal \"failed to end ongoing extremist violence\""),
-                       ("swat_2009", "000: the deal \"more or less fell apart when violence erupted again\"")):
-        ep = EPISODES[name]
-        P.append(Pattern(
-            f"{name}.deal_failed", name, f"the deal's ceasefire collapsed by {ep.end}", "event",
-            (EVENT_MIN_PROBABILITY, 1.0), f"the deal failed ({text})", "deal_failed",
-            lambda r, n=name: r[n].ended().astype(float), unit="share"))
 
-    # --- 2012-2015: inducements pull whole factions over to the state -----------------------
+# --- 2008 and 2009 Swat deals failed ----------------------------------------------------------
+
+
+def _swat_deal(name: str, text: str) -> Pattern:
+    """The deal of a Swat episode failed: its ceasefire ended within the horizon."""
+    return Pattern(
+        f"{name}.deal_failed", name, f"the deal's ceasefire collapsed by {EPISODES[name].end}", "event",
+        (EVENT_MIN_PROBABILITY, 1.0), f"the deal failed ({text})", "deal_failed",
+        lambda r, n=name: r[n].ended().astype(float), unit="share")
+
+
+def _swat_2008() -> list[Pattern]:
+    return [_swat_deal("swat_2008", "002: the 2008 deal \"failed to end ongoing extremist violence\"")]
+
+
+def _swat_2009() -> list[Pattern]:
+    return [_swat_deal("swat_2009", "000: the deal \"more or less fell apart when violence erupted again\"")]
+
+
+# --- 2012-2015: inducements pull whole factions over to the state -----------------------------
+
+
+def _inducements_2012() -> list[Pattern]:
     o = _observed("inducements_2012")
     n_defected = float(len(o["defected_factions"]))
-    P.append(Pattern(
+    return [Pattern(
         "inducements_2012.defections", "inducements_2012",
         f"factions that defected to the state by {EPISODES['inducements_2012'].end}", "value",
         (n_defected, INF),
         f"at least {n_defected:.0f}: " + ", ".join(o["defected_factions"])
         + " (003: \"defections of major groups in the TTP, such as a faction of Punjabi Taliban\")",
         "defected_factions",
-        lambda r: r["inducements_2012"].col("defections_to_state").astype(float), unit="factions"))
+        lambda r: r["inducements_2012"].col("defections_to_state").astype(float), unit="factions")]
 
-    # --- 2020: secret talks, no ceasefire, collapse around the new year ----------------------
-    o = _observed("secret_talks_2020")
-    first, last = o["talks_ended_window"]
-    k_talks, v_talks = _one(o["ttp_attacks_talks_min"])
-    k_after, v_after = _one(o["ttp_attacks_after"])
-    k_cas, v_cas = _one(o["casualties_after_min"])
 
-    def no_cf(r: Runs) -> np.ndarray:
-        """Worlds in which no ceasefire came before the end of the observed collapse window."""
+# --- 2020: secret talks, no ceasefire, collapse around the new year ---------------------------
+
+
+def _no_ceasefire_before(last: str) -> Callable[[Runs], np.ndarray]:
+    """Per world (0/1): no ceasefire came before the end of the observed collapse window."""
+    def f(r: Runs) -> np.ndarray:
         e = r["secret_talks_2020"]
         start = e.worlds["days_to_ceasefire"].to_numpy(dtype=float)
-        return ~(start <= e.day(last))
+        return (~(start <= e.day(last))).astype(float)
+    return f
 
-    def talks_end(r: Runs) -> np.ndarray:
-        e = r["secret_talks_2020"]
-        ph = e.daily["phase"]
-        fighting = ph == FIGHTING
-        ceasefire = ph == CEASEFIRE
-        first_fight = np.where(fighting.any(axis=1), fighting.argmax(axis=1), e.days)
-        first_cf = np.where(ceasefire.any(axis=1), ceasefire.argmax(axis=1), e.days + 1)
-        out = first_fight.astype(float)
-        out[first_cf < first_fight] = np.nan      # the talks ended in a deal, not a breakdown
-        return out
 
-    def quiet(r: Runs) -> np.ndarray:
-        """Worlds with no ceasefire at any time (the observed course of 2020-21)."""
-        return ~r["secret_talks_2020"].col("ceasefire_reached").astype(bool)
+def _talks_end_day(r: Runs) -> np.ndarray:
+    """Per world: first day of fighting after the 2020 talks, NaN where they ended in a ceasefire."""
+    e = r["secret_talks_2020"]
+    ph = e.daily["phase"]
+    fighting = ph == FIGHTING
+    ceasefire = ph == CEASEFIRE
+    first_fight = np.where(fighting.any(axis=1), fighting.argmax(axis=1), e.days)
+    first_cf = np.where(ceasefire.any(axis=1), ceasefire.argmax(axis=1), e.days + 1)
+    out = first_fight.astype(float)
+    out[first_cf < first_fight] = np.nan      # the talks ended in a deal, not a breakdown
+    return out
 
-    def attacks(period: str) -> Callable[[Runs], np.ndarray]:
-        def f(r: Runs) -> np.ndarray:
-            x = r["secret_talks_2020"].window_sum("ttp_attacks", period)
-            return np.where(quiet(r), x, np.nan)
-        return f
 
-    def ratio(r: Runs) -> np.ndarray:
+def _never_ceasefire(r: Runs) -> np.ndarray:
+    """Worlds of 2020 with no ceasefire at any time (the observed course of 2020-21)."""
+    return ~r["secret_talks_2020"].col("ceasefire_reached").astype(bool)
+
+
+def _talks_attacks(period: str) -> Callable[[Runs], np.ndarray]:
+    """Per world: TTP attacks of 2020-21 in ``period``, NaN in worlds that reached a ceasefire."""
+    def f(r: Runs) -> np.ndarray:
+        x = r["secret_talks_2020"].window_sum("ttp_attacks", period)
+        return np.where(_never_ceasefire(r), x, np.nan)
+    return f
+
+
+def _attack_rate_ratio(k_talks: str, k_after: str) -> Callable[[Runs], np.ndarray]:
+    """Per world: daily TTP attack rate in ``k_after`` over the rate in ``k_talks``."""
+    def f(r: Runs) -> np.ndarray:
         e = r["secret_talks_2020"]
         a0, a1 = e.window(k_talks)
         b0, b1 = e.window(k_after)
-        before = attacks(k_talks)(r) / (a1 - a0 + 1)
-        after = attacks(k_after)(r) / (b1 - b0 + 1)
+        before = _talks_attacks(k_talks)(r) / (a1 - a0 + 1)
+        after = _talks_attacks(k_after)(r) / (b1 - b0 + 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(before > 0, after / before, np.nan)
+    return f
 
-    def ttp_casualties(r: Runs) -> np.ndarray:
+
+def _talks_casualties(period: str) -> Callable[[Runs], np.ndarray]:
+    """Per world: casualties of TTP attacks of 2020-21 in ``period``, NaN with a ceasefire."""
+    def f(r: Runs) -> np.ndarray:
         e = r["secret_talks_2020"]
-        x = e.window_sum("ttp_attacks", k_cas) * e.param("behaviour.casualties_per_attack_count")
-        return np.where(quiet(r), x, np.nan)
+        x = e.window_sum("ttp_attacks", period) * e.param("behaviour.casualties_per_attack_count")
+        return np.where(_never_ceasefire(r), x, np.nan)
+    return f
 
-    s = EPISODES["secret_talks_2020"]
-    tb = period_bounds(k_talks)
-    ab = period_bounds(k_after)
-    ratio_hi = (v_after / ((ab[1] - ab[0]).days + 1)) / (v_talks / ((tb[1] - tb[0]).days + 1))
-    P += [
+
+def _secret_talks_2020_course() -> list[Pattern]:
+    """How the 2020 talks went: no ceasefire, when they broke down, who rejoined."""
+    o = _observed("secret_talks_2020")
+    first, last = o["talks_ended_window"]
+    day0 = _date("2020-01-01")
+    return [
         Pattern("secret_talks_2020.no_ceasefire", "secret_talks_2020",
                 f"share of worlds with no ceasefire before {last}", "share", (0.5, 1.0),
                 "no ceasefire (000: talks \"collapsed in late 2020 or early 2021\"); "
-                "claim tested: in most worlds", "ceasefire_reached, ended_by", lambda r: no_cf(r).astype(float),
+                "claim tested: in most worlds", "ceasefire_reached, ended_by", _no_ceasefire_before(last),
                 calib_target=(1.0, 1.0), unit="share"),
         Pattern("secret_talks_2020.talks_end_day", "secret_talks_2020",
                 "day the talks broke down without a ceasefire (day 0 = 1 Jan 2020)", "value",
-                (float((_date(first) - _date("2020-01-01")).days), float((_date(last) - _date("2020-01-01")).days)),
-                f"between {first} and {last} (000)", "talks_ended_window", talks_end, unit="day"),
+                (float((_date(first) - day0).days), float((_date(last) - day0).days)),
+                f"between {first} and {last} (000)", "talks_ended_window", _talks_end_day, unit="day"),
         Pattern("secret_talks_2020.reunifications", "secret_talks_2020",
                 "splinter factions that rejoined the umbrella", "value",
                 (float(len(o["reunified_factions"])), float(len(o["reunified_factions"]))),
                 f"{len(o['reunified_factions'])}: " + ", ".join(o["reunified_factions"]) + " (000)",
                 "reunified_factions",
                 lambda r: r["secret_talks_2020"].col("reunifications").astype(float), unit="factions"),
+    ]
+
+
+def _secret_talks_2020_violence() -> list[Pattern]:
+    """Attacks and casualties in and after the 2020 talks (worlds without a ceasefire)."""
+    o = _observed("secret_talks_2020")
+    k_talks, v_talks = _one(o["ttp_attacks_talks_min"])
+    k_after, v_after = _one(o["ttp_attacks_after"])
+    k_cas, v_cas = _one(o["casualties_after_min"])
+    tb = period_bounds(k_talks)
+    ab = period_bounds(k_after)
+    ratio_hi = (v_after / ((ab[1] - ab[0]).days + 1)) / (v_talks / ((tb[1] - tb[0]).days + 1))
+    return [
         Pattern("secret_talks_2020.attacks_talks", "secret_talks_2020",
                 f"TTP attacks in {k_talks} (worlds without a ceasefire)", "value", (float(v_talks), INF),
                 f"over {v_talks} (004, UN: \"over a 100 attacks\" in the last six months of 2020)",
-                "ttp_attacks_talks_min", attacks(k_talks), unit="attacks"),
+                "ttp_attacks_talks_min", _talks_attacks(k_talks), unit="attacks"),
         Pattern("secret_talks_2020.attacks_after", "secret_talks_2020",
                 f"TTP attacks in {k_after} (worlds without a ceasefire)", "value",
                 (float(v_after), float(v_after)), f"{v_after} (004, UN: \"Another 32\")",
-                "ttp_attacks_after", attacks(k_after), unit="attacks"),
+                "ttp_attacks_after", _talks_attacks(k_after), unit="attacks"),
         Pattern("secret_talks_2020.after_vs_talks", "secret_talks_2020",
                 "TTP attack rate after the collapse over the rate in the last six months of talks",
                 "value", (0.0, round(ratio_hi, 3)),
                 f"at most {ratio_hi:.2f} (004: {v_after} in {k_after} against over {v_talks} in {k_talks}); "
                 "000 speaks of a spike in claimed violence, the counts show none",
-                "ttp_attacks_after, ttp_attacks_talks_min", ratio, unit="ratio"),
+                "ttp_attacks_after, ttp_attacks_talks_min", _attack_rate_ratio(k_talks, k_after), unit="ratio"),
         Pattern("secret_talks_2020.casualties_after", "secret_talks_2020",
                 f"killed and injured in TTP attacks {k_cas} (worlds without a ceasefire)", "value",
                 (float(v_cas), INF),
                 f"over {v_cas} security forces (000: a TTP claim for one week)",
-                "casualties_after_min", ttp_casualties, unit="people"),
+                "casualties_after_min", _talks_casualties(k_cas), unit="people"),
     ]
 
-    # --- November 2021: about a month, ended over undelivered releases ------------------------
+
+# --- November 2021: about a month, ended over undelivered releases ----------------------------
+
+
+def _promises_not_kept_2021(r: Runs) -> np.ndarray:
+    """Per world (0/1): the state promised prisoners in 2021 and released fewer."""
+    e = r["ceasefire_2021"]
+    return ((e.col("prisoners_promised") > 0)
+            & (e.col("prisoners_released") < e.col("prisoners_promised"))).astype(float)
+
+
+def _attacks_after_and_under_2021(r: Runs) -> np.ndarray:
+    """Per world: TTP attacks a month after the 2021 ceasefire and under it (two columns)."""
+    w = r["ceasefire_2021"].worlds
+    return np.column_stack([w["ttp_attacks_per_month_after"].to_numpy(dtype=float),
+                            w["ttp_attacks_per_month_ceasefire"].to_numpy(dtype=float)])
+
+
+def _ceasefire_2021() -> list[Pattern]:
     o = _observed("ceasefire_2021")
-    P += [
+    return [
         Pattern("ceasefire_2021.reached", "ceasefire_2021", "a ceasefire was reached", "event",
                 (EVENT_MIN_PROBABILITY, 1.0), "reached (003: \"A short cease-fire was announced in early November\")",
                 "ceasefire_reached",
@@ -505,43 +567,47 @@ def build_patterns() -> list[Pattern]:
         Pattern("ceasefire_2021.promises_not_kept", "ceasefire_2021",
                 "the state released fewer prisoners than it promised", "event",
                 (EVENT_MIN_PROBABILITY, 1.0), "not kept (003: \"Pakistan's unwillingness to release prisoners\")",
-                "promises_kept",
-                lambda r: ((r["ceasefire_2021"].col("prisoners_promised") > 0)
-                           & (r["ceasefire_2021"].col("prisoners_released")
-                              < r["ceasefire_2021"].col("prisoners_promised"))).astype(float),
-                unit="share"),
+                "promises_kept", _promises_not_kept_2021, unit="share"),
         Pattern("ceasefire_2021.intensified_after", "ceasefire_2021",
                 "TTP attacks a month in the 90 days after the ceasefire ended over the rate under it "
                 "(ratio of means over worlds)", "relation", (1.0, INF),
                 "more after (001: the TTP \"agreed to a ceasefire with Pakistan, but then backed out "
                 "and intensified its onslaught\")", "none (seed 001)",
-                lambda r: np.column_stack([
-                    r["ceasefire_2021"].worlds["ttp_attacks_per_month_after"].to_numpy(dtype=float),
-                    r["ceasefire_2021"].worlds["ttp_attacks_per_month_ceasefire"].to_numpy(dtype=float)]),
-                reduce=_ratio_of_means, unit="ratio"),
+                _attacks_after_and_under_2021, reduce=_ratio_of_means, unit="ratio"),
     ]
 
-    # --- 2022 Kabul talks ----------------------------------------------------------------------
-    o = _observed("kabul_2022")
-    in_force = o["ceasefire_in_force_on"]
 
-    def in_force_on(r: Runs) -> np.ndarray:
+# --- 2022 Kabul talks -------------------------------------------------------------------------
+
+
+def _in_force_on(date: str) -> Callable[[Runs], np.ndarray]:
+    """Per world (0/1): the first 2022 ceasefire was in force on ``date``."""
+    def f(r: Runs) -> np.ndarray:
         e = r["kabul_2022"]
         start = e.worlds["days_to_ceasefire"].to_numpy(dtype=float)
         dur = e.worlds["ceasefire_days"].to_numpy(dtype=float)
-        d = e.day(in_force)
+        d = e.day(date)
         return ((start <= d) & (start + dur > d)).astype(float)
+    return f
 
-    def month_attacks(period: str, per_attack: bool = False) -> Callable[[Runs], np.ndarray]:
-        def f(r: Runs) -> np.ndarray:
-            e = r["kabul_2022"]
-            x = e.window_sum("ttp_attacks", period)
-            if per_attack:
-                x = x * e.param("behaviour.casualties_per_attack_count")
-            return np.where(e.in_phase_throughout(CEASEFIRE, period), x, np.nan)
-        return f
 
-    P += [
+def _ceasefire_month_attacks(period: str, per_attack: bool = False) -> Callable[[Runs], np.ndarray]:
+    """Per world: TTP attacks (or their casualties) of 2022 in ``period``, NaN unless the
+    ceasefire held throughout the period."""
+    def f(r: Runs) -> np.ndarray:
+        e = r["kabul_2022"]
+        x = e.window_sum("ttp_attacks", period)
+        if per_attack:
+            x = x * e.param("behaviour.casualties_per_attack_count")
+        return np.where(e.in_phase_throughout(CEASEFIRE, period), x, np.nan)
+    return f
+
+
+def _kabul_2022_course() -> list[Pattern]:
+    """The 2022 ceasefire: reached, still in force, prisoners released."""
+    o = _observed("kabul_2022")
+    in_force = o["ceasefire_in_force_on"]
+    return [
         Pattern("kabul_2022.reached", "kabul_2022", "a ceasefire was reached", "event",
                 (EVENT_MIN_PROBABILITY, 1.0), "reached (001: \"the TTP announced a 10-day ceasefire\")",
                 "ceasefire_reached",
@@ -550,26 +616,43 @@ def build_patterns() -> list[Pattern]:
                 f"the first ceasefire, declared for 10 days, still in force on {in_force}", "event",
                 (EVENT_MIN_PROBABILITY, 1.0),
                 "extended, then made indefinite, still in force (002: \"the longest in the terror "
-                "group's history\")", "ceasefire_in_force_on, ended_by (censored)", in_force_on,
+                "group's history\")", "ceasefire_in_force_on, ended_by (censored)", _in_force_on(in_force),
                 unit="share"),
         Pattern("kabul_2022.prisoners_released", "kabul_2022", "prisoners the state released", "value",
                 (float(o["prisoners_released"]), float(o["prisoners_released"])),
                 f"{o['prisoners_released']} (001: two commanders, then 30)", "prisoners_released",
                 lambda r: r["kabul_2022"].col("prisoners_released").astype(float), unit="prisoners"),
     ]
-    for period, count in o["ttp_attacks_ceasefire"].items():
-        P.append(Pattern(
-            f"kabul_2022.attacks_{period}", "kabul_2022",
-            f"TTP attacks in {period} (worlds in ceasefire all month)", "value",
-            (float(count), float(count)), f"{count} (002, PICSS)", "ttp_attacks_ceasefire",
-            month_attacks(period), unit="attacks"))
-    for period, count in o["casualties_ceasefire"].items():
-        P.append(Pattern(
-            f"kabul_2022.casualties_{period}", "kabul_2022",
-            f"killed and injured in TTP attacks in {period} (worlds in ceasefire all month)", "value",
-            (float(count), float(count)), f"{count} (002, PICSS: 34 killed, 46 injured)",
-            "casualties_ceasefire", month_attacks(period, per_attack=True), unit="people"))
-    P += [
+
+
+def _kabul_2022_counts() -> list[Pattern]:
+    """Monthly counts of attacks and casualties under the 2022 ceasefire."""
+    o = _observed("kabul_2022")
+    out = [Pattern(
+        f"kabul_2022.attacks_{period}", "kabul_2022",
+        f"TTP attacks in {period} (worlds in ceasefire all month)", "value",
+        (float(count), float(count)), f"{count} (002, PICSS)", "ttp_attacks_ceasefire",
+        _ceasefire_month_attacks(period), unit="attacks")
+        for period, count in o["ttp_attacks_ceasefire"].items()]
+    out += [Pattern(
+        f"kabul_2022.casualties_{period}", "kabul_2022",
+        f"killed and injured in TTP attacks in {period} (worlds in ceasefire all month)", "value",
+        (float(count), float(count)), f"{count} (002, PICSS: 34 killed, 46 injured)",
+        "casualties_ceasefire", _ceasefire_month_attacks(period, per_attack=True), unit="people")
+        for period, count in o["casualties_ceasefire"].items()]
+    return out
+
+
+def _length_and_defections_2022(r: Runs) -> np.ndarray:
+    """Per world: length of the 2022 ceasefire (NaN if none) and hardliners lost to spoilers."""
+    e = r["kabul_2022"]
+    return np.column_stack([np.where(e.col("ceasefire_reached"), e.duration_or_zero(), np.nan),
+                            e.col("defections_to_spoilers").astype(float)])
+
+
+def _kabul_2022_relations() -> list[Pattern]:
+    """2022 against 2021, and defections under long ceasefires."""
+    return [
         Pattern("kabul_2022.outlasts_2021", "kabul_2022",
                 "share of world pairs in which the 2022 ceasefire outlasts 2021's", "share", (0.5, 1.0),
                 "2022 outlasted 2021 (002: \"the longest in the group's history\"; 003: 2021's lasted "
@@ -582,13 +665,24 @@ def build_patterns() -> list[Pattern]:
                 (1e-9, 1.0),
                 "positive (003: Mehsud \"worried a longer cease-fire would bring stress on the group's "
                 "cohesion and trigger defections\"; 002: hardliners \"might defect to ISIS-K\")",
-                "none (seeds 002, 003)",
-                lambda r: np.column_stack([
-                    np.where(r["kabul_2022"].col("ceasefire_reached"), r["kabul_2022"].duration_or_zero(), np.nan),
-                    r["kabul_2022"].col("defections_to_spoilers").astype(float)]),
+                "none (seeds 002, 003)", _length_and_defections_2022,
                 reduce=lambda x: _spearman(x[~np.isnan(x).any(axis=1)]), unit="correlation"),
     ]
-    return P
+
+
+PATTERN_BUILDERS: tuple[Callable[[], list[Pattern]], ...] = (
+    _shakai_2004, _waziristan_2006, _swat_2008, _swat_2009, _inducements_2012,
+    _secret_talks_2020_course, _secret_talks_2020_violence, _ceasefire_2021,
+    _kabul_2022_course, _kabul_2022_counts, _kabul_2022_relations,
+)
+"""The builders of :func:`build_patterns`, in the order of the report (episodes by date); each
+reads its episode's ``observed:`` block and returns that episode's patterns."""
+
+
+def build_patterns() -> list[Pattern]:
+    """Every pattern of the report, built from the ``observed:`` blocks of the episode files
+    (one builder of :data:`PATTERN_BUILDERS` per episode or part of an episode)."""
+    return [p for build in PATTERN_BUILDERS for p in build()]
 
 
 def _cause_codes(e: EpisodeRun, first: str) -> np.ndarray:
@@ -878,68 +972,89 @@ def _fmt_observed(p: Pattern) -> str:
     return _fmt_range(p.observed, p.unit)
 
 
-def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Path]:
-    """One PNG per episode (a panel per pattern) and a summary of all verdicts."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+def _by_episode(outcomes: Sequence[Outcome]) -> dict[str, list[Outcome]]:
+    """Outcomes grouped by their pattern's episode, in order of first appearance."""
     by_ep: dict[str, list[Outcome]] = {}
     for o in outcomes:
         by_ep.setdefault(o.pattern.episode, []).append(o)
-    for ep, outs in by_ep.items():
-        n = len(outs)
-        cols = min(n, 3)
-        rows = math.ceil(n / cols)
-        fig = Figure(figsize=(4.2 * cols, 3.0 * rows + 0.6), layout="constrained")
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(rows, cols, squeeze=False).ravel()
-        for ax, o in zip(axes, outs):
-            p = o.pattern
-            colour = "tab:green" if o.passed else "tab:red"
-            lo, hi = p.observed
-            if p.kind == "value" and o.samples is not None and len(o.samples):
-                x = o.samples
-                lo_x, hi_x = float(np.min(x)), float(np.max(x))
-                span = (lo_x - 0.5, hi_x + 0.5) if hi_x - lo_x < 1e-9 else (lo_x, hi_x)
-                ax.hist(x, bins=min(40, max(1, len(np.unique(x)))), range=span, color="0.7",
-                        edgecolor="0.5")
-                ax.axvspan(*o.i90, color=colour, alpha=0.15, label="simulated 90%")
-                ax.axvspan(*o.i50, color=colour, alpha=0.25, label="simulated 50%")
-                ax.axvline(o.median, color=colour, lw=1.5, label="simulated median")
-                top = np.max(x) if math.isinf(hi) else hi
-                if lo == hi:
-                    ax.axvline(lo, color="k", lw=2, ls="--", label="observed")
-                else:
-                    ax.axvspan(lo, max(top, lo), facecolor="none", edgecolor="k", hatch="//", lw=0,
-                               label="observed range")
-                ax.set_xlabel(p.unit or "value")
-                ax.set_ylabel("worlds")
-            else:
-                ax.errorbar([o.median], [0], xerr=[[o.median - o.i90[0]], [o.i90[1] - o.median]],
-                            fmt="o", color=colour, capsize=6, label="simulated, 90% interval")
-                ax.errorbar([o.median], [0], xerr=[[o.median - o.i50[0]], [o.i50[1] - o.median]],
-                            fmt="none", color=colour, lw=5, alpha=0.5, label="50% interval")
-                finite = [v for v in (o.i90[0], o.i90[1], lo, hi, 0.0, 1.0) if math.isfinite(v)]
-                xmin, xmax = min(finite), max(finite)
-                pad = 0.05 * (xmax - xmin)
-                ax.axvspan(lo, hi if math.isfinite(hi) else xmax + pad, facecolor="none", edgecolor="k",
-                           hatch="//", lw=0, label="observed range")
-                ax.set_xlim(xmin - pad, xmax + pad)
-                ax.set_yticks([])
-                ax.set_xlabel(p.unit)
-            ax.set_title(("PASS  " if o.passed else "FAIL  ") + "\n".join(_wrap(p.name, 46)), fontsize=8,
-                         color=colour)
-            ax.legend(fontsize=6, loc="best")
-        for ax in axes[n:]:
-            ax.set_visible(False)
-        fig.suptitle(f"{ep}: observed against simulated", fontsize=11)
-        fig.supxlabel(caption, fontsize=7)
-        path = out_dir / f"{ep}.png"
-        fig.savefig(path, dpi=110)
-        paths.append(path)
-    # summary
+    return by_ep
+
+
+def _value_panel(ax, o: Outcome, colour: str) -> None:
+    """Histogram of a value pattern's per-world samples, its intervals and the observation."""
+    p = o.pattern
+    lo, hi = p.observed
+    x = o.samples
+    lo_x, hi_x = float(np.min(x)), float(np.max(x))
+    span = (lo_x - 0.5, hi_x + 0.5) if hi_x - lo_x < 1e-9 else (lo_x, hi_x)
+    ax.hist(x, bins=min(40, max(1, len(np.unique(x)))), range=span, color="0.7",
+            edgecolor="0.5")
+    ax.axvspan(*o.i90, color=colour, alpha=0.15, label="simulated 90%")
+    ax.axvspan(*o.i50, color=colour, alpha=0.25, label="simulated 50%")
+    ax.axvline(o.median, color=colour, lw=1.5, label="simulated median")
+    top = np.max(x) if math.isinf(hi) else hi
+    if lo == hi:
+        ax.axvline(lo, color="k", lw=2, ls="--", label="observed")
+    else:
+        ax.axvspan(lo, max(top, lo), facecolor="none", edgecolor="k", hatch="//", lw=0,
+                   label="observed range")
+    ax.set_xlabel(p.unit or "value")
+    ax.set_ylabel("worlds")
+
+
+def _interval_panel(ax, o: Outcome, colour: str) -> None:
+    """A statistic with its 50% and 90% intervals against the observed range."""
+    p = o.pattern
+    lo, hi = p.observed
+    ax.errorbar([o.median], [0], xerr=[[o.median - o.i90[0]], [o.i90[1] - o.median]],
+                fmt="o", color=colour, capsize=6, label="simulated, 90% interval")
+    ax.errorbar([o.median], [0], xerr=[[o.median - o.i50[0]], [o.i50[1] - o.median]],
+                fmt="none", color=colour, lw=5, alpha=0.5, label="50% interval")
+    finite = [v for v in (o.i90[0], o.i90[1], lo, hi, 0.0, 1.0) if math.isfinite(v)]
+    xmin, xmax = min(finite), max(finite)
+    pad = 0.05 * (xmax - xmin)
+    ax.axvspan(lo, hi if math.isfinite(hi) else xmax + pad, facecolor="none", edgecolor="k",
+               hatch="//", lw=0, label="observed range")
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_yticks([])
+    ax.set_xlabel(p.unit)
+
+
+def _episode_figure(ep: str, outs: Sequence[Outcome], out_dir: Path, caption: str) -> Path:
+    """One episode's PNG: a panel per pattern."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n = len(outs)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(4.2 * cols, 3.0 * rows + 0.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, o in zip(axes, outs):
+        p = o.pattern
+        colour = "tab:green" if o.passed else "tab:red"
+        if p.kind == "value" and o.samples is not None and len(o.samples):
+            _value_panel(ax, o, colour)
+        else:
+            _interval_panel(ax, o, colour)
+        ax.set_title(("PASS  " if o.passed else "FAIL  ") + "\n".join(_wrap(p.name, 46)), fontsize=8,
+                     color=colour)
+        ax.legend(fontsize=6, loc="best")
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    fig.suptitle(f"{ep}: observed against simulated", fontsize=11)
+    fig.supxlabel(caption, fontsize=7)
+    path = out_dir / f"{ep}.png"
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _summary_figure(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> Path:
+    """``summary.png``: one bar per pattern, coloured by its verdict."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 0.3 * len(outcomes) + 1.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
@@ -955,7 +1070,14 @@ def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Pa
     fig.supxlabel(caption, fontsize=7)
     path = out_dir / "summary.png"
     fig.savefig(path, dpi=110)
-    paths.append(path)
+    return path
+
+
+def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Path]:
+    """One PNG per episode (a panel per pattern) and a summary of all verdicts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [_episode_figure(ep, outs, out_dir, caption) for ep, outs in _by_episode(outcomes).items()]
+    paths.append(_summary_figure(outcomes, out_dir, caption))
     return paths
 
 
@@ -965,12 +1087,22 @@ def _wrap(s: str, width: int) -> list[str]:
     return textwrap.wrap(s, width)
 
 
-def report_markdown(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: int,
-                    figure_names: Sequence[str], behaviour_note: str,
-                    counterfactuals: Mapping[str, dict[str, Any]] | None = None,
-                    explanations: Mapping[str, str] | None = None) -> str:
-    """The validation report as Markdown."""
-    explanations = dict(EXPLANATIONS if explanations is None else explanations)
+READING_GUIDE = (
+    "How to read it. Each row is one thing the seed articles report (the `observed:` block of "
+    "the episode's scenario file), the simulated median and the 50% and 90% intervals of the "
+    "matching statistic. *value*: quantiles over worlds (the spread of possible histories). "
+    "*event* (observed once): the share of worlds in which it happens, with exact binomial "
+    "intervals; it passes when the model gives it at least a 5% chance, i.e. the observed "
+    "history is not a 5% tail event. *share* (a claim about how often, e.g. \"in most worlds\"): "
+    "a share with exact binomial intervals against the claimed range. *relation*: a statistic "
+    "of the whole ensemble with bootstrap intervals (worlds resampled). A row passes when the "
+    "observed value, or part of the observed range, lies inside the 90% interval.")
+"""The paragraph under the headline of the validation report."""
+
+
+def _report_head(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: int,
+                 behaviour_note: str) -> list[str]:
+    """Title, headline pass rate, reading guide and the table of episode horizons."""
     passed, judged = pass_fraction(outcomes)
     lines = [
         "# Validation report: the shipped parameter set against the documented episodes",
@@ -980,15 +1112,7 @@ def report_markdown(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: 
         f"**{passed} of {judged} patterns ({passed / max(judged, 1):.0%}) have the observation inside "
         "the simulated 90% interval.**",
         "",
-        "How to read it. Each row is one thing the seed articles report (the `observed:` block of "
-        "the episode's scenario file), the simulated median and the 50% and 90% intervals of the "
-        "matching statistic. *value*: quantiles over worlds (the spread of possible histories). "
-        "*event* (observed once): the share of worlds in which it happens, with exact binomial "
-        "intervals; it passes when the model gives it at least a 5% chance, i.e. the observed "
-        "history is not a 5% tail event. *share* (a claim about how often, e.g. \"in most worlds\"): "
-        "a share with exact binomial intervals against the claimed range. *relation*: a statistic "
-        "of the whole ensemble with bootstrap intervals (worlds resampled). A row passes when the "
-        "observed value, or part of the observed range, lies inside the 90% interval.",
+        READING_GUIDE,
         "",
         "| episode | horizon | why |",
         "| --- | --- | --- |",
@@ -998,28 +1122,34 @@ def report_markdown(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: 
             lines.append(f"| {name} | {e.scenario.start} to {EPISODES[name].end} ({e.days} days) | "
                          f"{EPISODES[name].why} |")
     lines.append("")
-    by_ep: dict[str, list[Outcome]] = {}
-    for o in outcomes:
-        by_ep.setdefault(o.pattern.episode, []).append(o)
-    for ep, outs in by_ep.items():
-        s = runs[ep].scenario
-        lines += [f"## {s.name} (`{ep}`)", "",
-                  "| pattern | kind | observed (seed) | simulated median | 50% interval | 90% interval | worlds | inside 90%? |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for o in outs:
-            p = o.pattern
-            verdict = "n/a" if o.passed is None else ("**NO**" if not o.passed else
-                                                       "**yes**" if inside(p.observed, o.i50) else "**yes** (edge)")
-            lines.append(
-                f"| {p.name} | {p.kind} | {_fmt_observed(p)}: {p.observed_text} | {_fmt(o.median, p.unit)} | "
-                f"{_fmt_range(o.i50, p.unit)} | {_fmt_range(o.i90, p.unit)} | {o.n} | {verdict} |")
-        cov = KEY_COVERAGE.get(ep, {})
-        if cov:
-            lines += ["", "Observed keys of the scenario file and where they are tested: "
-                      + "; ".join(f"`{k}`: {v}" for k, v in cov.items()) + "."]
-        lines += ["", f"![{ep}]({ep}.png)", ""]
+    return lines
+
+
+def _episode_section(ep: str, outs: Sequence[Outcome], runs: Runs) -> list[str]:
+    """One episode's table of patterns, its key coverage and its figure."""
+    s = runs[ep].scenario
+    lines = [f"## {s.name} (`{ep}`)", "",
+             "| pattern | kind | observed (seed) | simulated median | 50% interval | 90% interval | worlds | inside 90%? |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for o in outs:
+        p = o.pattern
+        verdict = "n/a" if o.passed is None else ("**NO**" if not o.passed else
+                                                   "**yes**" if inside(p.observed, o.i50) else "**yes** (edge)")
+        lines.append(
+            f"| {p.name} | {p.kind} | {_fmt_observed(p)}: {p.observed_text} | {_fmt(o.median, p.unit)} | "
+            f"{_fmt_range(o.i50, p.unit)} | {_fmt_range(o.i90, p.unit)} | {o.n} | {verdict} |")
+    cov = KEY_COVERAGE.get(ep, {})
+    if cov:
+        lines += ["", "Observed keys of the scenario file and where they are tested: "
+                  + "; ".join(f"`{k}`: {v}" for k, v in cov.items()) + "."]
+    lines += ["", f"![{ep}]({ep}.png)", ""]
+    return lines
+
+
+def _failures_and_notes(outcomes: Sequence[Outcome], explanations: Mapping[str, str]) -> list[str]:
+    """The failing patterns with their explanations, then the notes on passing ones."""
     failing = [o for o in outcomes if o.passed is False]
-    lines += ["## Patterns that fail, and why", ""]
+    lines = ["## Patterns that fail, and why", ""]
     if not failing:
         lines.append("None.")
     for o in failing:
@@ -1029,14 +1159,33 @@ def report_markdown(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: 
     notes = [v for k, v in explanations.items() if k.startswith("note:")]
     if notes:
         lines += ["", "## Notes on passing patterns", ""] + [f"- {v}" for v in notes]
+    return lines
+
+
+def _counterfactual_table(counterfactuals: Mapping[str, dict[str, Any]]) -> list[str]:
+    """Headline outcomes of the counterfactuals (rows of :func:`counterfactual_rows`)."""
+    lines = ["", "## Counterfactuals (no observations; shown for comparison with their base episode)", "",
+             "| scenario | worlds | ceasefire reached | median first ceasefire, days | most common end | median TTP attacks |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, row in counterfactuals.items():
+        lines.append(f"| {name} | {row['worlds']} | {row['ceasefire_share']:.0%} | "
+                     f"{_fmt(row['ceasefire_days_median'])} | {row['top_cause']} | "
+                     f"{_fmt(row['ttp_attacks_median'])} |")
+    return lines
+
+
+def report_markdown(outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: int,
+                    figure_names: Sequence[str], behaviour_note: str,
+                    counterfactuals: Mapping[str, dict[str, Any]] | None = None,
+                    explanations: Mapping[str, str] | None = None) -> str:
+    """The validation report as Markdown."""
+    explanations = dict(EXPLANATIONS if explanations is None else explanations)
+    lines = _report_head(outcomes, runs, worlds, seed, behaviour_note)
+    for ep, outs in _by_episode(outcomes).items():
+        lines += _episode_section(ep, outs, runs)
+    lines += _failures_and_notes(outcomes, explanations)
     if counterfactuals:
-        lines += ["", "## Counterfactuals (no observations; shown for comparison with their base episode)", "",
-                  "| scenario | worlds | ceasefire reached | median first ceasefire, days | most common end | median TTP attacks |",
-                  "| --- | --- | --- | --- | --- | --- |"]
-        for name, row in counterfactuals.items():
-            lines.append(f"| {name} | {row['worlds']} | {row['ceasefire_share']:.0%} | "
-                         f"{_fmt(row['ceasefire_days_median'])} | {row['top_cause']} | "
-                         f"{_fmt(row['ttp_attacks_median'])} |")
+        lines += _counterfactual_table(counterfactuals)
     lines += ["", "## Figures", ""] + [f"- `{n}`" for n in figure_names] + [""]
     return "\n".join(lines)
 

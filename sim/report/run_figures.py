@@ -27,16 +27,13 @@ import numpy as np
 import pandas as pd
 
 from sim.core.outcomes import OUTCOME_COLUMNS
+from sim.explore.sweep_table import BOOKKEEPING, SWEEP_FILE
 from sim.running.results import Results
 
 WORLDS_FILE = "worlds.parquet"
 SERIES_FILE = "timeseries.parquet"
 SUMMARY_FILE = "summary.json"
-SWEEP_FILE = "sweep.parquet"
 DEFAULT_SWEEP_OUTCOMES = ("survives_90", "ttp_attacks")
-# Columns of a collected sweep that say which job a row came from, not what was swept.
-BOOKKEEPING = {"job", "job_id", "point", "world", "seed", "run", "run_dir", "dir", "path",
-               "task", "overrides", "worlds", "days", "record", "chunk_worlds", "first_world"}
 MAX_OVERLAY = 8
 
 

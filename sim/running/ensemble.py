@@ -191,14 +191,23 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
     jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record))
             for lo, hi in spans)
     spawned = min(workers, len(spans)) - 1
-    if spawned < 1:
-        n = min(resolve_threads(threads, workers), len(spans))
-        if n < 2:
-            for lo, hi, job in jobs:
-                yield lo, hi, _run_job(job)
-        else:
-            yield from _threaded(jobs, n)
+    if spawned >= 1:
+        yield from _with_workers(jobs, spawned)
         return
+    n = min(resolve_threads(threads, workers), len(spans))
+    if n < 2:
+        for lo, hi, job in jobs:
+            yield lo, hi, _run_job(job)
+    else:
+        yield from _threaded(jobs, n)
+
+
+def _with_workers(jobs: Iterator, spawned: int) -> Iterator[tuple[int, int, ChunkResult]]:
+    """Step ``jobs`` in this process and ``spawned`` worker processes; yield as each finishes.
+
+    The pool of workers is kept for the next run, except inside a joblib worker, where it
+    lives for this run only; on an error or an interruption the workers are shut down.
+    """
     # A spawned child cannot set up a joblib worker's "loky" start method: use "spawn" while
     # the pool lives.
     method = mp.get_start_method(allow_none=True)
@@ -210,28 +219,7 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
         else _worker_pool(spawned)
     pending: dict = {}
     try:
-        while True:
-            # Collect what the workers finished, then top their queues up, so that they never
-            # wait while this process steps its own chunk.
-            if pending:
-                yield from _finished(pending, block=False)
-            _submit(pool, pending, jobs, 3 * spawned)
-            nxt = next(jobs, None)
-            if nxt is None:
-                break
-            lo, hi, job = nxt
-            yield lo, hi, _run_job(job)  # this process's share
-        while pending:
-            yield from _finished(pending, block=False)
-            # Nothing left to start: rather than wait, take back the chunk queued last that no
-            # worker has started yet, and step it here.
-            stolen = next((f for f in sorted(pending, key=lambda f: -pending[f][0]) if f.cancel()),
-                          None)
-            if stolen is None:
-                yield from _finished(pending, block=True)
-            else:
-                lo, hi, job = pending.pop(stolen)
-                yield lo, hi, _run_job(job)
+        yield from _share_with_pool(pool, pending, jobs, spawned)
     except BaseException:
         if not foreign:
             shutdown_workers()
@@ -242,6 +230,34 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
         if foreign:
             pool.shutdown(wait=True, cancel_futures=True)
             mp.set_start_method(method, force=True)
+
+
+def _share_with_pool(pool, pending: dict, jobs: Iterator,
+                     spawned: int) -> Iterator[tuple[int, int, ChunkResult]]:
+    """Keep the workers' queues topped up while this process steps chunks of its own; at the
+    end, take back queued chunks no worker has started. ``pending`` maps futures to jobs."""
+    while True:
+        # Collect what the workers finished, then top their queues up, so that they never
+        # wait while this process steps its own chunk.
+        if pending:
+            yield from _finished(pending, block=False)
+        _submit(pool, pending, jobs, 3 * spawned)
+        nxt = next(jobs, None)
+        if nxt is None:
+            break
+        lo, hi, job = nxt
+        yield lo, hi, _run_job(job)  # this process's share
+    while pending:
+        yield from _finished(pending, block=False)
+        # Nothing left to start: rather than wait, take back the chunk queued last that no
+        # worker has started yet, and step it here.
+        stolen = next((f for f in sorted(pending, key=lambda f: -pending[f][0]) if f.cancel()),
+                      None)
+        if stolen is None:
+            yield from _finished(pending, block=True)
+        else:
+            lo, hi, job = pending.pop(stolen)
+            yield lo, hi, _run_job(job)
 
 
 def _submit(pool, pending: dict, jobs, limit: int) -> None:

@@ -110,6 +110,45 @@ def _read(path: Path) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.is_file() else None
 
 
+def _start_checkpoints(run_dir: Path, meta: dict[str, Any], resume: bool) -> None:
+    """Keep the checkpoints of an interrupted run with the same ``meta`` (when resuming), else
+    clear them; remove half-written files; record ``meta`` in ``.chunks/run.json``."""
+    cdir = run_dir / CHUNK_DIR
+    old = None
+    try:
+        old = json.loads((cdir / "run.json").read_text())
+    except (OSError, ValueError):
+        pass
+    if not resume or old != to_jsonable(meta):
+        clear_checkpoints(run_dir)
+    cdir.mkdir(parents=True, exist_ok=True)
+    clean_temporary(run_dir)
+    write_json_atomic(cdir / "run.json", meta)
+
+
+def _missing_chunks(worlds: int, done: list[tuple[int, int]], chunk_worlds: int,
+                    lanes: int) -> list[tuple[int, int]]:
+    """Missing worlds, cut into chunks that end on the random-stream groups like a fresh run's."""
+    todo = []
+    for glo, ghi in _gaps(worlds, done):
+        todo += [(glo + lo, glo + hi) for lo, hi in
+                 ensemble.plan_chunks(ghi - glo, glo, chunk_worlds, lanes)]
+    return todo
+
+
+def _save_chunk(cdir: Path, lo: int, hi: int, result, record: str) -> None:
+    """Write one finished chunk's tables; the worlds table goes last: its presence marks the
+    chunk as finished."""
+    table, series, cfs = result
+    if series is not None:
+        write_parquet_atomic(series, cdir / _span_name("series", lo, hi),
+                             fields=field_metadata("timeseries", record))
+    if cfs is not None:
+        write_parquet_atomic(cfs, cdir / _span_name("ceasefires", lo, hi),
+                             fields=field_metadata("ceasefires"))
+    write_parquet_atomic(table, cdir / _span_name("worlds", lo, hi), fields=field_metadata("worlds"))
+
+
 def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days: int, seed: int,
                      record: str = "none", params: pd.DataFrame | None = None,
                      chunk_worlds: int = ensemble.DEFAULT_CHUNK_WORLDS, workers: int = 1,
@@ -136,23 +175,9 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
     ensemble.check_params(s, worlds, params, bounds)
     cdir = run_dir / CHUNK_DIR
     meta = {"config_hash": key, "worlds": worlds, "days": days, "seed": seed, "record": record}
-    old = None
-    try:
-        old = json.loads((cdir / "run.json").read_text())
-    except (OSError, ValueError):
-        pass
-    if not resume or old != to_jsonable(meta):
-        clear_checkpoints(run_dir)
-    cdir.mkdir(parents=True, exist_ok=True)
-    clean_temporary(run_dir)
-    write_json_atomic(cdir / "run.json", meta)
-
+    _start_checkpoints(run_dir, meta, resume)
     done = [sp for sp in _done_spans(cdir) if sp[1] <= worlds]
-    # Missing worlds, cut into chunks that end on the random-stream groups like a fresh run's.
-    todo = []
-    for glo, ghi in _gaps(worlds, done):
-        todo += [(glo + lo, glo + hi) for lo, hi in
-                 ensemble.plan_chunks(ghi - glo, glo, chunk_worlds, lanes)]
+    todo = _missing_chunks(worlds, done, chunk_worlds, lanes)
     resumed = sum(hi - lo for lo, hi in done)
     if done:
         print(f"resuming: {len(done)} finished chunk(s), {resumed:,} of {worlds:,} worlds, "
@@ -164,27 +189,17 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
         bar = tqdm(total=worlds, initial=resumed, unit="world", unit_scale=True,
                    desc=s.name or "run")
     try:
-        for lo, hi, (table, series, cfs) in ensemble.iter_chunks(s, todo, seed, days, record,
-                                                                 params, 0, workers, threads):
-            # The worlds table goes last: its presence marks the chunk as finished.
-            if series is not None:
-                write_parquet_atomic(series, cdir / _span_name("series", lo, hi),
-                                     fields=field_metadata("timeseries", record))
-            if cfs is not None:
-                write_parquet_atomic(cfs, cdir / _span_name("ceasefires", lo, hi),
-                                     fields=field_metadata("ceasefires"))
-            write_parquet_atomic(table, cdir / _span_name("worlds", lo, hi),
-                                 fields=field_metadata("worlds"))
+        chunks = ensemble.iter_chunks(s, todo, seed, days, record, params, 0, workers, threads)
+        for lo, hi, result in chunks:
+            _save_chunk(cdir, lo, hi, result, record)
             if bar is not None:
                 bar.update(hi - lo)
     finally:
         if bar is not None:
             bar.close()
-    parts = []
-    for lo, hi in _done_spans(cdir):
-        parts.append((pd.read_parquet(cdir / _span_name("worlds", lo, hi)),
-                      _read(cdir / _span_name("series", lo, hi)),
-                      _read(cdir / _span_name("ceasefires", lo, hi))))
+    parts = [(pd.read_parquet(cdir / _span_name("worlds", lo, hi)),
+              _read(cdir / _span_name("series", lo, hi)),
+              _read(cdir / _span_name("ceasefires", lo, hi))) for lo, hi in _done_spans(cdir)]
     results = ensemble.assemble(s, parts, seed, days, record, params)
     if len(results.worlds) != worlds:  # never expected: a foreign file in .chunks
         raise RuntimeError(f"checkpoints in {cdir} hold {len(results.worlds)} worlds, expected "
