@@ -23,9 +23,15 @@ schema's defaults); a scenario's own ``behaviour:`` block overrides it."""
 
 
 def behaviour_defaults() -> DictConfig:
-    """The shipped behavioural parameter set, as a ``{behaviour: {...}}`` node (may be empty)."""
+    """The shipped behavioural parameter set, as a ``{behaviour: {...}}`` node.
+
+    Raises:
+        FileNotFoundError: if the file is missing (an incomplete installation): a scenario must
+            not silently run on the schema's defaults instead of the calibrated values.
+    """
     if not BEHAVIOUR_FILE.is_file():
-        return OmegaConf.create({})
+        raise FileNotFoundError(f"the shared behavioural parameter set {BEHAVIOUR_FILE} is "
+                                "missing; reinstall the package or restore the file")
     node = OmegaConf.load(BEHAVIOUR_FILE)
     values = node.get("behaviour", node) if isinstance(node, DictConfig) else {}
     return OmegaConf.create({"behaviour": OmegaConf.to_container(values)})
