@@ -166,3 +166,19 @@ def missing_sources(raw: Mapping[str, Any]) -> list[str]:
 def replace(s: Scenario, **changes: Any) -> Scenario:
     """A copy of a scenario with top-level fields replaced, validated again."""
     return dataclasses.replace(s, **changes)
+
+
+def scenario_label(root: Any = None) -> str:
+    """Readable name of a run's scenario in its composed config ``root``: the file stem for
+    ``scenario_file``, else the chosen scenario's name (``hydra.runtime.choices.scenario``)."""
+    import re
+
+    name = None
+    if root is not None:
+        path = OmegaConf.select(root, "scenario_file", default=None, throw_on_missing=False)
+        if path:
+            name = Path(str(path)).stem
+        else:
+            name = OmegaConf.select(root, "hydra.runtime.choices.scenario", default=None,
+                                    throw_on_missing=False)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"))
