@@ -77,8 +77,8 @@ def _threads(name: str, value: Any) -> int | str:
     try:
         return whole(name, value, 1)
     except ScenarioError:
-        raise ScenarioError(f"{name} = {value!r} is not allowed: expected auto (every core this "
-                            "process may use) or a whole number of at least 1") from None
+        raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at "
+                            "least 1 or auto (every core this process may use)") from None
 
 
 def _progress(name: str, value: Any) -> bool | str:
