@@ -272,14 +272,17 @@ def test_every_shipped_scenario_composes_through_hydra(name):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    import sim.cli.run  # registers the typed schema
+    import sim.cli.run  # noqa: F401  (registers the typed configs)
     from sim.inputs.scenarios import from_config
 
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=[f"scenario={name}"])
     composed = from_config(OmegaConf.to_container(cfg.scenario, resolve=True, enum_to_str=True))
     assert to_dict(composed) == to_dict(load_scenario(name))
-    assert sim.cli.run.check_run_settings(cfg)["worlds"] == 1000
+    from sim.inputs.settings import Record, RunSettings
+
+    settings = RunSettings.from_config(cfg)
+    assert (settings.worlds, settings.record, settings.threads) == (1000, Record.none, "auto")
 
 
 def test_precheck_rewrites_overrides_for_a_scenario_file(mini_file):

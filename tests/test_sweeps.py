@@ -108,6 +108,7 @@ def test_experiments_compose():
     from hydra import compose, initialize_config_dir
 
     import sim.cli.run  # noqa: F401  (registers the schema and resolvers)
+    import sim.inputs.settings
 
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         grid = compose("config", ["+experiment=reliability_leverage"], return_hydra_config=True)
@@ -127,7 +128,7 @@ def test_experiments_compose():
         changed = compose("config", ["scenario=swat_2009", "+change=full_delivery"])
         assert changed.scenario.state.delivery_reliability == 1.0
         des = compose("config", ["+experiment=design_reliability_leverage"])
-        assert sim.cli.run.check_design(des.design)["points"] == 1000
+        assert sim.inputs.settings.check_design(des.design)["points"] == 1000
         slurm = compose("config", ["hydra/launcher=slurm"], return_hydra_config=True)
         assert slurm.hydra.launcher._target_.endswith("SlurmLauncher")
         assert slurm.hydra.launcher.cpus_per_task == 4 and slurm.hydra.launcher.timeout_min == 120
@@ -433,7 +434,7 @@ def test_design_of_1000_points_runs_as_one_batch(monkeypatch):
 
 
 def test_design_experiment_on_the_command_line(tmp_path):
-    import sim.cli.run
+    import sim.inputs.settings
 
     run_dir = tmp_path / "design"
     args = ["+experiment=design_reliability_leverage", "design.points=30", "worlds=2", "days=30",
@@ -453,7 +454,7 @@ def test_design_experiment_on_the_command_line(tmp_path):
                       ({"points": 0, "ranges": {"state.delivery_reliability": [0, 1]}}, "points"),
                       ({"sample": 3}, "sample")):
         with pytest.raises(sim.ScenarioError, match=word):
-            sim.cli.run.check_design(bad)
+            sim.inputs.settings.check_design(bad)
 
 
 def test_plain_and_batch_functions():

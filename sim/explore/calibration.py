@@ -343,7 +343,8 @@ def pinned_markdown(table: pd.DataFrame, chosen: dict, header: str) -> str:
 
 
 def behaviour_yaml(prior: Prior, chosen: dict, cfg, quick: bool) -> str:
-    """The behaviour file: every behavioural field, calibrated, fixed or at its schema default."""
+    """The behaviour file: only the calibrated and fixed behavioural values (the rest keep their
+    schema defaults)."""
     fixed = dict(cfg.get("fixed") or {})
     cmd = COMMAND + (" --quick" if quick else "")
     lines = [
@@ -351,7 +352,8 @@ def behaviour_yaml(prior: Prior, chosen: dict, cfg, quick: bool) -> str:
         f"# Produced by the calibration: `{cmd}` (config conf/calibration.yaml, seed {cfg.seed}).",
         "# Do not edit by hand: change conf/calibration.yaml and rerun that command.",
         "# Calibrated values come from approximate Bayesian computation over all documented episodes",
-        "# (results/calibration/pinned.md); the others are the schema defaults (sim/inputs/schema.py, Behaviour).",
+        "# (results/calibration/pinned.md). Only the calibrated values are here: every other behavioural",
+        "# field keeps its default, declared once in sim/inputs/schema.py (Behaviour).",
         "behaviour:",
     ]
     for f in dataclasses.fields(Behaviour):
@@ -360,7 +362,7 @@ def behaviour_yaml(prior: Prior, chosen: dict, cfg, quick: bool) -> str:
         elif f.name in fixed:
             value, note = float(fixed[f.name]), "fixed in conf/calibration.yaml"
         else:
-            value, note = f.default, "schema default"
+            continue
         lines.append(f"  {f.name}: {value!r:<12} # {note}")
     return "\n".join(lines) + "\n"
 

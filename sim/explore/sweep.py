@@ -147,9 +147,9 @@ def run_dir_name(stamp: str, root: Any) -> str:
     exp = experiment_name(root)
     if exp:
         return f"experiments/{exp}/{job_label(list(_select(root, 'hydra.overrides.task') or []))}"
-    from sim.cli.run import _scenario_label
+    from sim.inputs.scenarios import scenario_label
 
-    return f"{_scenario_label(_root_=root)}/{stamp}"
+    return f"{scenario_label(root)}/{stamp}"
 
 
 def register_resolvers() -> None:

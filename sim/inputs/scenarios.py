@@ -23,9 +23,15 @@ schema's defaults); a scenario's own ``behaviour:`` block overrides it."""
 
 
 def behaviour_defaults() -> DictConfig:
-    """The shipped behavioural parameter set, as a ``{behaviour: {...}}`` node (may be empty)."""
+    """The shipped behavioural parameter set, as a ``{behaviour: {...}}`` node.
+
+    Raises:
+        FileNotFoundError: if the file is missing (an incomplete installation): a scenario must
+            not silently run on the schema's defaults instead of the calibrated values.
+    """
     if not BEHAVIOUR_FILE.is_file():
-        return OmegaConf.create({})
+        raise FileNotFoundError(f"the shared behavioural parameter set {BEHAVIOUR_FILE} is "
+                                "missing; reinstall the package or restore the file")
     node = OmegaConf.load(BEHAVIOUR_FILE)
     values = node.get("behaviour", node) if isinstance(node, DictConfig) else {}
     return OmegaConf.create({"behaviour": OmegaConf.to_container(values)})
@@ -160,3 +166,19 @@ def missing_sources(raw: Mapping[str, Any]) -> list[str]:
 def replace(s: Scenario, **changes: Any) -> Scenario:
     """A copy of a scenario with top-level fields replaced, validated again."""
     return dataclasses.replace(s, **changes)
+
+
+def scenario_label(root: Any = None) -> str:
+    """Readable name of a run's scenario in its composed config ``root``: the file stem for
+    ``scenario_file``, else the chosen scenario's name (``hydra.runtime.choices.scenario``)."""
+    import re
+
+    name = None
+    if root is not None:
+        path = OmegaConf.select(root, "scenario_file", default=None, throw_on_missing=False)
+        if path:
+            name = Path(str(path)).stem
+        else:
+            name = OmegaConf.select(root, "hydra.runtime.choices.scenario", default=None,
+                                    throw_on_missing=False)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"))

@@ -2,7 +2,13 @@
 
 Each number is declared once with :func:`param`: its default, its allowed range, its unit and
 what it means. Validation (:func:`validate`), the parameter reference in ``docs/model.md`` and the
-per-world parameter columns all read these declarations, so a range is written in one place.
+per-world parameter columns all read these declarations (through the walk of
+:mod:`sim.inputs.fields`), so a range is written in one place. The rules that tie fields together
+(:func:`check_world_rules`, and the rest of :func:`validate`) are written here once too, for a
+scenario and for each world of a per-world parameter table.
+
+The defaults here are the only behavioural defaults: ``conf/behaviour.yaml`` holds just the
+values the calibration sets on top of them.
 
 Field names carry their unit: ``_count`` (people, prisoners, attacks), ``_days``, ``_share`` (a
 number in [0, 1]), ``_per_day`` (a daily rate or hazard).
@@ -11,9 +17,13 @@ number in [0, 1]), ``_per_day`` (a daily rate or hazard).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from sim.core.types import StartPhase
 
@@ -23,7 +33,7 @@ class ScenarioError(ValueError):
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "",
-          integer: bool = False) -> Any:
+          integer: bool = False, per_world: bool = True) -> Any:
     """Declare a numeric scenario field with its allowed range and meaning.
 
     Args:
@@ -32,13 +42,16 @@ def param(default: Any, lo: float | None = None, hi: float | None = None, doc: s
         hi: largest allowed value (inclusive), or None.
         doc: one-line meaning, shown in errors and in the parameter reference.
         integer: whether only whole numbers are allowed.
+        per_world: whether a per-world parameter table may vary it (False for the fields that
+            shape the list of concession items, fixed for a whole batch).
     """
-    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc, "integer": integer})
+    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc, "integer": integer,
+                                            "per_world": per_world})
 
 
-def flag(default: bool, doc: str) -> Any:
-    """Declare a yes/no scenario field."""
-    return field(default=default, metadata={"doc": doc})
+def flag(default: bool, doc: str, per_world: bool = True) -> Any:
+    """Declare a yes/no scenario field (``per_world`` as in :func:`param`)."""
+    return field(default=default, metadata={"doc": doc, "per_world": per_world})
 
 
 def text(default: Any, doc: str) -> Any:
@@ -60,7 +73,7 @@ class OfferConfig:
     prisoner_release_count: int = param(0, 0, 100_000, "prisoners the state promises to release",
                                         integer=True)
     release_tranche_count: int = param(1, 1, 12, "promised releases are delivered in this many "
-                                       "equal tranches", integer=True)
+                                       "equal tranches", integer=True, per_world=False)
     first_release_due_days: int = param(7, 0, 365, "days from the promise to the first tranche's "
                                         "due date", integer=True)
     release_interval_days: int = param(14, 1, 365, "days between tranche due dates", integer=True)
@@ -68,10 +81,11 @@ class OfferConfig:
                                           "confidence-building step, instead of with the ceasefire")
     withdrawal_districts: list[str] = text([], "districts the state promises to withdraw troops "
                                            "from (each must be in state.troops_districts)")
-    amnesty: bool = flag(False, "legal cases against TTP members are revoked")
+    amnesty: bool = flag(False, "legal cases against TTP members are revoked", per_world=False)
     compensation: bool = flag(False, "compensation for dead and wounded fighters and handed-over "
-                              "weapons")
-    shariah_governance: bool = flag(False, "local Shariah governance in vacated districts")
+                              "weapons", per_world=False)
+    shariah_governance: bool = flag(False, "local Shariah governance in vacated districts",
+                                    per_world=False)
     other_items_due_days: int = param(60, 0, 730, "days from the deal to the due date of "
                                       "withdrawal, amnesty, compensation and Shariah items",
                                       integer=True)
@@ -346,11 +360,7 @@ def validate(s: Scenario) -> None:
     _walk(s, "")
     if not s.factions:
         raise ScenarioError("factions = {} is not allowed: a scenario needs at least one faction")
-    if not any(fc.in_umbrella for fc in s.factions.values()):
-        raise ScenarioError("factions: at least one faction must have in_umbrella = true")
     try:
-        import datetime
-
         datetime.date.fromisoformat(str(s.start))
     except ValueError:
         raise ScenarioError(f"start = {s.start!r} is not allowed: expected a date YYYY-MM-DD") from None
@@ -366,25 +376,53 @@ def validate(s: Scenario) -> None:
             raise ScenarioError(f"state.offer.withdrawal_districts lists {d!r} twice, which is not "
                                 "allowed: each district at most once")
         seen.add(d)
-    held = sum(fc.prisoners_held_count for fc in s.factions.values())
-    if s.state.offer.prisoner_release_count > held:
+    check_world_rules(s)
+
+
+def _whole_text(x: float) -> str:
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
+
+
+def check_world_rules(s: Scenario, values: Mapping[str, np.ndarray] | None = None) -> None:
+    """The cross-field rules that values varied per world can break, for each world.
+
+    A scenario must keep at least one faction inside the umbrella, and the state cannot promise
+    to release more prisoners than the factions have held.
+
+    Args:
+        s: the scenario (its faction ids, and its values of fields ``values`` does not give).
+        values: per-world arrays keyed by concrete dotted path (``factions.<id>.in_umbrella``),
+            from a per-world parameter table; None checks the scenario's own values.
+
+    Raises:
+        ScenarioError: naming the field, the value, what is allowed, and for a parameter table
+            the row (``params row 3: ...``).
+    """
+    given = values or {}
+    own = {"state.offer.prisoner_release_count": s.state.offer.prisoner_release_count}
+    for i, fc in s.factions.items():
+        own[f"factions.{i}.prisoners_held_count"] = fc.prisoners_held_count
+        own[f"factions.{i}.in_umbrella"] = fc.in_umbrella
+
+    def get(path: str) -> np.ndarray:
+        return np.atleast_1d(np.asarray(given[path] if path in given else own[path], dtype=float))
+
+    def where(w: int) -> str:
+        return "" if values is None else f"params row {w}: "
+
+    inside = sum(get(f"factions.{i}.in_umbrella") > 0 for i in s.factions)
+    outside = np.flatnonzero(np.atleast_1d(inside) == 0)
+    if outside.size:
+        w = int(outside[0])
+        raise ScenarioError(f"{where(w)}factions: no faction has in_umbrella = true, which is not "
+                            "allowed: at least one faction must start inside the umbrella")
+    held = sum(get(f"factions.{i}.prisoners_held_count") for i in s.factions)
+    release = get("state.offer.prisoner_release_count")
+    release, held = np.broadcast_arrays(release, held)
+    over = np.flatnonzero(release > held)
+    if over.size:
+        w = int(over[0])
         raise ScenarioError(
-            f"state.offer.prisoner_release_count = {s.state.offer.prisoner_release_count} is not "
-            f"allowed: the state holds only {held} prisoners (sum of factions.*.prisoners_held_count)")
-
-
-def declared_fields(cls: type = Scenario, prefix: str = "") -> list[tuple[str, dataclasses.Field]]:
-    """Every declared leaf field below ``cls`` as (dotted path, field); actor maps use ``<id>``."""
-    out: list[tuple[str, dataclasses.Field]] = []
-    hints = {f.name: f for f in dataclasses.fields(cls)}
-    actor_types = {"factions": FactionConfig, "mediators": MediatorConfig, "spoilers": SpoilerConfig}
-    for name, f in hints.items():
-        path = f"{prefix}{name}"
-        if cls is Scenario and name in actor_types:
-            out += declared_fields(actor_types[name], f"{path}.<id>.")
-        elif f.default_factory is not dataclasses.MISSING and dataclasses.is_dataclass(
-                f.default_factory):
-            out += declared_fields(f.default_factory, path + ".")
-        elif name not in ("sources", "observed"):
-            out.append((path, f))
-    return out
+            f"{where(w)}state.offer.prisoner_release_count = {_whole_text(release[w])} is not "
+            f"allowed: the state holds only {_whole_text(held[w])} prisoners (sum of "
+            "factions.*.prisoners_held_count)")

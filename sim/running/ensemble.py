@@ -36,8 +36,8 @@ from sim.inputs.params import Params, build_params
 from sim.core.streams import GROUP
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
+from sim.inputs.settings import check_run_setting
 
-RECORD = ("none", "monthly", "daily")
 DEFAULT_CHUNK_WORLDS = 512
 #: chunks per worker (process or thread) that :func:`plan_chunks` aims for, so that they finish
 #: together
@@ -78,14 +78,13 @@ def _whole(name: str, value, lo: int) -> None:
         raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at least {lo}")
 
 
-def _check_run_args(worlds, days, seed, record, chunk_worlds, threads=None) -> None:
-    for name, value, lo in (("worlds", worlds, 1), ("days", days, 1), ("chunk_worlds", chunk_worlds, 1)):
-        _whole(name, value, lo)
-    _whole("seed", seed, 0)
-    if threads is not None:
-        _whole("threads", threads, 1)
-    if record not in RECORD:
-        raise ScenarioError(f"record = {record!r} is not allowed: expected one of {list(RECORD)}")
+def _check_run_args(worlds, days, seed, record, chunk_worlds, threads=None, workers=1) -> None:
+    """Check the run settings of :func:`run` with the one check of every run setting
+    (:func:`sim.inputs.settings.check_run_setting`); ``threads`` None means auto."""
+    for name, value in (("worlds", worlds), ("days", days), ("seed", seed), ("record", record),
+                        ("chunk_worlds", chunk_worlds), ("threads", threads),
+                        ("workers", workers)):
+        check_run_setting(name, value)
 
 
 def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple[int, int]]:
@@ -346,9 +345,8 @@ def prepare(scenario: str | Path | Scenario, worlds: int, days: int, seed: int, 
             chunk_worlds: int, first_world: int, workers: int, threads: int | None = None
             ) -> Scenario:
     """Check the run settings and load the scenario (shared by :func:`run` and :mod:`sim.running.runner`)."""
-    _check_run_args(worlds, days, seed, record, chunk_worlds, threads)
+    _check_run_args(worlds, days, seed, record, chunk_worlds, threads, workers)
     _whole("first_world", first_world, 0)
-    _whole("workers", workers, 1)
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 

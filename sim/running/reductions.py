@@ -139,20 +139,6 @@ def outcome(name: str) -> Outcome:
                      f"(N in days) or one of {allowed}")
 
 
-def _schema_field(name: str):
-    """Declaration of a scenario field by its last name part (first match in the schema)."""
-    import dataclasses
-
-    from sim.inputs import schema
-
-    for cls in (schema.StateConfig, schema.OfferConfig, schema.CeasefireConfig, schema.Behaviour,
-                schema.FactionConfig, schema.MediatorConfig, schema.SpoilerConfig):
-        for f in dataclasses.fields(cls):
-            if f.name == name:
-                return f
-    return None
-
-
 def param_unit(path: str) -> str | None:
     """Unit of a dotted scenario field, or None if neither its name nor its declaration says.
 
@@ -162,12 +148,13 @@ def param_unit(path: str) -> str | None:
     for suffix, unit in _UNIT_SUFFIX.items():
         if path.endswith(suffix):
             return unit
-    f = _schema_field(path.split(".")[-1])
-    if f is not None:
-        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-        if lo == 0 and hi == 1:
+    from sim.inputs.fields import by_name, lookup
+
+    sf = lookup(path) or by_name(path.split(".")[-1])
+    if sf is not None:
+        if sf.lo == 0 and sf.hi == 1:
             return "share, 0-1"
-        if f.metadata.get("integer"):
+        if sf.integer:
             return "count"
     return None
 
