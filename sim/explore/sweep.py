@@ -36,13 +36,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
+
+if TYPE_CHECKING:  # pandas is imported where a sweep is collected (quick command-line start)
+    import pandas as pd
 
 __all__ = ["job_label", "expand_sweep", "collect", "Collected", "SweepCallback", "main"]
 
@@ -317,6 +319,8 @@ def collect(sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write:
     Raises:
         FileNotFoundError: if ``sweep_dir`` does not exist.
     """
+    import pandas as pd
+
     from sim.explore.design import job_summary
 
     sweep_dir = Path(sweep_dir)
