@@ -23,9 +23,10 @@ _RULE_SOURCES = ("compiled.py", "types.py", "table.py", "outcomes.py", "kernel.p
                  "actors/state.py", "actors/faction.py", "actors/mediator.py", "actors/spoiler.py")
 CACHE_ENV = "NEGSIM_CACHE_DIR"
 """Environment variable that moves the compiled-code cache (default: the user's cache folder)."""
-COMPILE_TIME = "30-60 s"
-"""About how long compiling the model takes on a first run (measured on 2 busy cores: 27 s of
-CPU, 58 s of wall time more than a run with a warm cache)."""
+COMPILE_TIME = "20-60 s"
+"""About how long compiling the model takes on a first run (measured on 2 cores: a small run took
+20 s with an empty cache and 3 s with a filled one, and 74 s against 15 s when the cores were
+busy with other work)."""
 _ANNOUNCED_ENV = "NEGSIM_COMPILE_ANNOUNCED"
 
 
