@@ -158,7 +158,7 @@ def test_default_cache_is_the_users_cache_folder(monkeypatch):
     from sim.core import compiled
 
     monkeypatch.delenv("NEGSIM_CACHE_DIR", raising=False)
-    assert compiled.cache_root() == Path(platformdirs.user_cache_dir("negsim"))
+    assert compiled._cache_root() == Path(platformdirs.user_cache_dir("negsim"))
     package = Path(sim.__file__).resolve().parent
     assert package not in compiled.CACHE_DIR.parents
 

@@ -44,7 +44,7 @@ def _rules_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def cache_root() -> Path:
+def _cache_root() -> Path:
     """Folder of the compiled-code cache: ``$NEGSIM_CACHE_DIR`` or the user's cache folder
     (``platformdirs.user_cache_dir("negsim")``), never inside the package (read-only when
     installed system-wide)."""
@@ -56,7 +56,7 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("negsim"))
 
 
-CACHE_DIR = cache_root() / f"numba-{_rules_fingerprint()}"
+CACHE_DIR = _cache_root() / f"numba-{_rules_fingerprint()}"
 """Numba's cache of this code: one folder per fingerprint of the rule sources."""
 numba.config.CACHE_DIR = str(CACHE_DIR)
 
