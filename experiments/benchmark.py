@@ -9,14 +9,22 @@ default of ``sim.run``) and with ``workers=2`` (two processes); the Mesa agent m
 ``--mesa-worlds`` worlds; their ratio (one core against one core, measured in this process); this
 machine's speed at drawing uniforms (the kernel's random-number floor, and a yardstick for
 comparing figures from machines of different speed) and the peak resident memory of the process.
+
+Then how quickly it starts, each in a fresh process: ``import sim`` and ``negsim --help``
+(best of three), a *cold start* (a small run with an empty compiled-code cache, a fresh
+``NEGSIM_CACHE_DIR``: the first run after an install, compiling the model) and a *warm start*
+(the same run again, the compiled code read from the cache). ``--no-start`` skips them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -24,6 +32,7 @@ import numpy as np
 import sim
 from sim.core.kernel import slot_count
 from sim.inputs.params import build_params
+from sim.running import ensemble
 
 
 def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1,
@@ -64,15 +73,42 @@ def uniform_rate(seconds: float = 1.0) -> float:
     return statistics.median(rates)
 
 
+def _timed(args: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of a fresh Python process running ``args`` (it must succeed)."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, capture_output=True, env=env,
+                   cwd=tempfile.gettempdir())
+    return time.perf_counter() - t
+
+
+def start_times(scenario: str, worlds: int = 64, days: int = 30) -> dict[str, float]:
+    """Seconds to start, each in a fresh process: ``import``, ``help``, ``cold`` and ``warm``.
+
+    ``import`` and ``help`` are the best of three (``import sim``; ``python -m sim --help``).
+    ``cold`` is a small run of ``scenario`` with an empty compiled-code cache (a fresh
+    ``NEGSIM_CACHE_DIR``), ``warm`` the same run again with that cache filled.
+    """
+    out = {"import": min(_timed(["-c", "import sim"]) for _ in range(3)),
+           "help": min(_timed(["-m", "sim", "--help"]) for _ in range(3))}
+    code = f"import sim; sim.run({scenario!r}, worlds={worlds}, days={days}, seed=0)"
+    with tempfile.TemporaryDirectory(prefix="negsim-cache-") as cache:
+        env = {k: v for k, v in os.environ.items() if k != "NEGSIM_COMPILE_ANNOUNCED"}
+        env["NEGSIM_CACHE_DIR"] = cache
+        out["cold"] = _timed(["-c", code], env)
+        out["warm"] = _timed(["-c", code], env)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="kabul_2022")
     ap.add_argument("--worlds", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=730)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--chunk-worlds", type=int, default=sim.running.ensemble.DEFAULT_CHUNK_WORLDS)
+    ap.add_argument("--chunk-worlds", type=int, default=ensemble.DEFAULT_CHUNK_WORLDS)
     ap.add_argument("--mesa-worlds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-start", action="store_true", help="skip the start-up times")
     a = ap.parse_args(argv)
     try:
         s = sim.load_scenario(a.scenario)
@@ -97,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kernel 1   {k1 / 1e6:8.2f} M faction-days/s  (one core, one thread; median of "
           f"{a.repeats}: " + ", ".join(f"{x / 1e6:.2f}" for x in one_core) + ")")
     print(f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, "
-          f"{sim.running.ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
+          f"{ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
           + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
     print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
           f"worker start-up paid once, in the first run; median of {a.repeats}: "
@@ -109,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
           f"kernel's random-number floor: {machine / slots_per_faction_day(s) / 1e6:.0f} M "
           f"faction-days/s)")
     print(f"peak RSS   {peak_mb:8.0f} MB")
+    if not a.no_start:
+        st = start_times(a.scenario)
+        print(f"import     {st['import']:8.2f} s   (import sim, fresh process; best of 3)")
+        print(f"help       {st['help']:8.2f} s   (python -m sim --help; best of 3)")
+        print(f"cold start {st['cold']:8.2f} s   (64 worlds x 30 days with an empty compiled-code "
+              "cache: the first run after an install)")
+        print(f"warm start {st['warm']:8.2f} s   (the same run again, compiled code from the cache)")
     return 0
 
 

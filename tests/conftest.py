@@ -1,22 +1,30 @@
-"""Shared fixtures of the test suite: the small synthetic scenario and helpers to vary it."""
+"""Shared fixtures of the test suite: the small synthetic scenario and helpers to vary it.
+
+The tests import the installed ``sim`` (an editable install in a checkout, or a wheel: see
+``.ci/run``), never the checkout through ``sys.path``. Tests that read files of the repository
+itself (docs, notebooks, scenario provenance) find them through :func:`repo_root`.
+"""
 
 from __future__ import annotations
 
 import copy
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # so that `pytest` works without an editable install
-    sys.path.insert(0, str(ROOT))
+import sim
 
-import sim  # noqa: E402
-
+REPO_ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).resolve().parent / "data" / "mini.yaml"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository checkout holding these tests (for its docs, notebooks and source files)."""
+    assert (REPO_ROOT / "pyproject.toml").is_file(), f"{REPO_ROOT} is not the repository"
+    return REPO_ROOT
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ small and executes a copy with nbclient (the committed file is not changed).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbclient
@@ -57,8 +56,7 @@ def test_first_cell_holds_size_parameters(path):
 def test_notebook_runs(path, monkeypatch):
     for key, value in SMALL.items():
         monkeypatch.setenv(key, value)
-    # The kernel inherits this environment; make `import sim` work without an install.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    # The kernel inherits this environment and imports the installed sim.
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})

@@ -123,6 +123,8 @@ def test_a_bad_thread_count_is_refused_by_name(mini_path, threads):
 def test_an_error_in_a_threaded_chunk_reaches_the_caller(mini_path, monkeypatch):
     """A chunk that fails in a thread raises in the caller; the chunks not yet started are
     dropped rather than run."""
+    import sim.running.ensemble
+
     started = []
     real = sim.running.ensemble._run_job
 

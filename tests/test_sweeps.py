@@ -23,7 +23,6 @@ import sim
 from sim.explore import design, sweep
 from sim.inputs.scenarios import load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
 GRID = ["+experiment=reliability_leverage", "worlds=64", "days=60",
         "scenario.state.delivery_reliability=0.3,0.9", "scenario.mediators.haqqani.leverage_share=0.2,0.6"]
 RANGES = {"state.delivery_reliability": (0.1, 1.0), "mediators.haqqani.leverage_share": (0.0, 0.8)}
@@ -31,7 +30,6 @@ RANGES = {"state.delivery_reliability": (0.1, 1.0), "mediators.haqqani.leverage_
 
 def _env() -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env.pop("HYDRA_FULL_ERROR", None)
     return env
 
@@ -105,12 +103,12 @@ def test_expand_sweep_matches_hydra_basic_sweeper():
 
 
 def test_experiments_compose():
-    from hydra import compose, initialize_config_dir
+    from hydra import compose, initialize_config_module
 
     import sim.cli.run  # noqa: F401  (registers the schema and resolvers)
     import sim.inputs.settings
 
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_module("sim.conf", version_base="1.3"):
         grid = compose("config", ["+experiment=reliability_leverage"], return_hydra_config=True)
         assert grid.worlds == 2000
         params = grid.hydra.sweeper.params

@@ -57,10 +57,11 @@ from omegaconf import DictConfig, OmegaConf
 from sim.cli import checks
 from sim.cli.config import register_configs
 from sim.cli.task import run_task
+from sim.inputs.scenarios import CONF_DIR, CONF_PACKAGE
 from sim.inputs.schema import ScenarioError
 
+#: the checkout holding the package, when it runs from one (editable install); see git_state
 REPO_DIR = Path(__file__).resolve().parents[2]
-CONF_DIR = REPO_DIR / "conf"
 PROG = "negsim"
 
 
@@ -113,7 +114,14 @@ def precheck(overrides: list[str]) -> list[str]:
 
 
 def git_state(repo: Path = REPO_DIR) -> dict[str, Any]:
-    """Commit of the repository holding the package and whether its tree is dirty (or None)."""
+    """Commit of the repository holding the package and whether its tree is dirty.
+
+    All None when the package does not run from a git checkout (an installed wheel) or git is
+    not available.
+    """
+    if not (repo / ".git").exists():
+        return {"commit": None, "dirty": None, "repo": None}
+
     def git(*args: str) -> str | None:
         try:
             r = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
@@ -185,7 +193,7 @@ def _is_multirun() -> bool:
         return False
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONF_PACKAGE}", config_name="config")
 def _hydra_task(cfg: DictConfig) -> dict[str, Any]:
     _STATE["started"] = True
     try:

@@ -36,15 +36,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.explore.sweep_table import JOBS_FILE, SWEEP_FILE
 from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
 from sim.running.reductions import parquet_fields
+
+if TYPE_CHECKING:  # pandas is imported where a sweep is collected (quick command-line start)
+    import pandas as pd
 
 __all__ = ["job_label", "expand_sweep", "collect", "Collected", "SweepCallback", "main"]
 
@@ -325,6 +327,8 @@ def _sweep_entries(sweep_dir: Path, all_jobs: bool) -> list[tuple[list[str], Pat
 def _collect_job(i: int, ov: list[str], d: Path | None, sweep_dir: Path) -> tuple[dict, pd.DataFrame | None]:
     """One job's row of the job table, and its worlds (with the job's values in front) when it
     is complete."""
+    import pandas as pd
+
     row: dict[str, Any] = {"job": i, "job_dir": d.relative_to(sweep_dir).as_posix() if d
                            else job_label(ov)}
     if d is None:
@@ -354,6 +358,8 @@ def _collect_job(i: int, ov: list[str], d: Path | None, sweep_dir: Path) -> tupl
 def _job_table(rows: list[dict], tables: list[pd.DataFrame],
                outcomes: Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The job table (with each complete job's summary of outcomes) and the (job, world) table."""
+    import pandas as pd
+
     from sim.explore.design import job_summary
 
     jobs = pd.DataFrame(rows)

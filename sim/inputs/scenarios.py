@@ -8,6 +8,7 @@ typed schema in :mod:`sim.inputs.schema`; unknown keys, wrong types and out-of-r
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,8 +17,29 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.inputs.schema import Scenario, ScenarioError
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-BEHAVIOUR_FILE = Path(__file__).resolve().parents[2] / "conf" / "behaviour.yaml"
+CONF_PACKAGE = "sim.conf"
+"""The package holding the Hydra configuration (``conf/`` of the repository, installed inside
+``sim``); :func:`conf_dir` finds it with :mod:`importlib.resources`."""
+
+
+def conf_dir() -> Path:
+    """Folder of the installed configuration (``sim.conf``): an editable install's ``conf/``
+    or the copy inside an installed wheel.
+
+    Raises:
+        RuntimeError: when the package is not installed as files (e.g. imported from a zip).
+    """
+    root = importlib.resources.files(CONF_PACKAGE)
+    if not isinstance(root, Path):
+        raise RuntimeError(f"the configuration package {CONF_PACKAGE} is not a folder on disk "
+                           f"({root!r}): install negsim with pip (pip install negsim or a wheel)")
+    return root
+
+
+CONF_DIR = conf_dir()
+SCENARIO_DIR = CONF_DIR / "scenario"
+"""The shipped scenarios (``scenarios/`` of the repository, reached through ``conf/scenario``)."""
+BEHAVIOUR_FILE = CONF_DIR / "behaviour.yaml"
 """The shared behavioural parameter set every scenario starts from (values not in it keep the
 schema's defaults); a scenario's own ``behaviour:`` block overrides it."""
 
@@ -26,12 +48,14 @@ def behaviour_defaults() -> DictConfig:
     """The shipped behavioural parameter set, as a ``{behaviour: {...}}`` node.
 
     Raises:
-        FileNotFoundError: if the file is missing (an incomplete installation): a scenario must
-            not silently run on the schema's defaults instead of the calibrated values.
+        FileNotFoundError: when ``conf/behaviour.yaml`` is missing (a broken install or
+            checkout): scenarios must not silently run on the schema's defaults.
     """
     if not BEHAVIOUR_FILE.is_file():
-        raise FileNotFoundError(f"the shared behavioural parameter set {BEHAVIOUR_FILE} is "
-                                "missing; reinstall the package or restore the file")
+        raise FileNotFoundError(
+            f"the behavioural parameter set {BEHAVIOUR_FILE} is missing: every scenario starts "
+            "from it. Reinstall negsim, or in a checkout restore conf/behaviour.yaml "
+            "(git checkout conf/behaviour.yaml) or write it with python -m sim.cli.calibrate")
     node = OmegaConf.load(BEHAVIOUR_FILE)
     values = node.get("behaviour", node) if isinstance(node, DictConfig) else {}
     return OmegaConf.create({"behaviour": OmegaConf.to_container(values)})

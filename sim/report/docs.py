@@ -109,9 +109,10 @@ def shipped_behaviour_reference() -> str:
     from omegaconf import OmegaConf
 
     from sim.inputs.fields import schema_fields
-    from sim.inputs.scenarios import BEHAVIOUR_FILE, behaviour_defaults
+    from sim.inputs.scenarios import BEHAVIOUR_FILE, CONF_DIR, behaviour_defaults
 
-    rel = BEHAVIOUR_FILE.relative_to(ROOT).as_posix()
+    # named as in the repository (conf/ is installed inside the package as sim.conf)
+    rel = "conf/" + BEHAVIOUR_FILE.relative_to(CONF_DIR).as_posix()
     values = OmegaConf.to_container(behaviour_defaults()).get("behaviour") or {}
     if not values:
         return (f"`{rel}` is absent or empty: every scenario starts from the behavioural defaults "

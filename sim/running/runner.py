@@ -19,6 +19,7 @@ left behind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -40,13 +41,33 @@ MANIFEST = "manifest.json"
 _CHUNK_FILE = re.compile(r"^worlds-(\d{10})-(\d{10})\.parquet$")
 
 
+@functools.cache
+def code_fingerprint(package_dir: Path | None = None) -> str:
+    """Hash of the model's code: every ``.py`` file of the ``sim`` package (path and bytes).
+
+    Computed once per process (per folder). A changed line anywhere in the package changes it,
+    so a run made by other code is never taken as complete nor resumed (see :func:`config_hash`).
+
+    Args:
+        package_dir: folder of the package to hash (default: the installed ``sim``).
+    """
+    if package_dir is None:
+        package_dir = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        h.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def config_hash(settings: dict[str, Any]) -> str:
     """Stable hash of everything that decides a run's results (scenario, worlds, days, seed,
-    record, design, package version): the same settings give the same hash."""
+    record, design, package version, :func:`code_fingerprint`): the same settings run by the
+    same code give the same hash."""
     from sim import __version__
 
-    text = json.dumps(to_jsonable({"version": __version__, **settings}), sort_keys=True,
-                      separators=(",", ":"))
+    text = json.dumps(to_jsonable({"version": __version__, "code": code_fingerprint(),
+                                   **settings}), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
