@@ -23,8 +23,6 @@ from sim.inputs.scenarios import SCENARIO_DIR, load_scenario, scenario_names, to
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).resolve().parent / "data" / "mini.yaml"
 SMALL = ["worlds=64", "days=120", "plots=false"]
-HAS_KABUL = (SCENARIO_DIR / "kabul_2022.yaml").is_file()
-needs_kabul = pytest.mark.skipif(not HAS_KABUL, reason="scenarios/kabul_2022.yaml not written yet")
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -66,7 +64,6 @@ def mini_file(tmp_path) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-@needs_kabul
 def test_small_run_writes_every_file(tmp_path):
     run_dir = tmp_path / "run"
     proc = ok(run_cli(["scenario=kabul_2022", *SMALL, f"hydra.run.dir={run_dir}"], tmp_path))
@@ -109,7 +106,6 @@ def test_small_run_writes_every_file(tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-@needs_kabul
 def test_record_monthly_writes_timeseries(tmp_path):
     run_dir = tmp_path / "run"
     ok(run_cli([*SMALL, "record=monthly", f"hydra.run.dir={run_dir}"], tmp_path))
@@ -120,7 +116,6 @@ def test_record_monthly_writes_timeseries(tmp_path):
     assert json.loads((run_dir / "manifest.json").read_text())["record"] == "monthly"
 
 
-@needs_kabul
 def test_field_overrides_change_the_resolved_scenario(tmp_path):
     run_dir = tmp_path / "run"
     ok(run_cli([*SMALL, "worlds=8", "days=20", "scenario.state.delivery_reliability=0.2",
@@ -196,7 +191,6 @@ BAD = {
 }
 
 
-@needs_kabul
 @pytest.mark.parametrize("name", list(BAD))
 def test_user_mistake_exits_2_with_a_message(tmp_path, name):
     args, fragments = BAD[name]
@@ -229,7 +223,6 @@ def test_bad_scenario_file_exits_2(tmp_path, text, fragments):
         assert fragment in proc.stderr, (fragment, out)
 
 
-@needs_kabul
 def test_hydra_rejection_exits_2(tmp_path):
     """A mistake only Hydra catches (a whole group overridden by a number) still exits 2."""
     proc = run_cli(["scenario.state=3", "plots=false", f"hydra.run.dir={tmp_path / 'r'}"],
@@ -300,7 +293,6 @@ def test_precheck_rewrites_overrides_for_a_scenario_file(mini_file):
         precheck(["worlds=10,0"])  # every value of a sweep is checked
 
 
-@needs_kabul
 def test_a_run_saves_its_standard_figures(tmp_path):
     run_dir = tmp_path / "run"
     ok(run_cli(["worlds=64", "days=120", "record=monthly", f"hydra.run.dir={run_dir}"], tmp_path))

@@ -3,24 +3,31 @@
 * The generated sections (parameter, outcome and scenario references) must equal what
   ``sim.report.docs`` builds from the code now.
 * Every code reference written as ``path.py::name`` must name something that exists in that file.
-* The table "Mechanism -> where in the code" must cover the eight mechanisms of DESIGN.md.
+* The table "Mechanism -> where in the code" must list the eight mechanisms of the design, in order.
 * Every public rule function of the actor, table and helper modules must be documented.
+* Every source article a scenario cites is listed in the bibliography (docs/sources.md).
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import sim
 from sim.report import docs
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_MD = ROOT / "docs" / "model.md"
+SOURCES_MD = ROOT / "docs" / "sources.md"
 
-# The eight mechanisms of DESIGN.md ("Mechanisms the rules must embody"), in its order.
+# The eight mechanisms of the design brief ("Mechanisms the rules must embody"), in its order.
 MECHANISMS = [
     "Commitment problem",
     "Broken promises erode trust",
@@ -83,8 +90,22 @@ def test_generated_sections_are_up_to_date(text):
                        "(from the repository root) and commit docs/model.md.")
 
 
-def test_generation_is_deterministic():
-    assert docs.generated_sections() == docs.generated_sections()
+def test_generation_does_not_depend_on_hash_seed_or_working_directory(tmp_path):
+    """A fresh interpreter with another string-hash seed, started in another directory, builds
+    the same sections as this process: no set order or relative path leaks into them."""
+    here = docs.generated_sections()
+    env = dict(os.environ)
+    env["PYTHONHASHSEED"] = "2" if env.get("PYTHONHASHSEED") == "1" else "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(sim.__file__).resolve().parents[1]),
+                                         *filter(None, [env.get("PYTHONPATH")])])
+    code = "import json, sys; from sim.report import docs; json.dump(docs.generated_sections(), sys.stdout)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    there = json.loads(proc.stdout)
+    assert sorted(there) == sorted(here)
+    differ = [name for name in here if there[name] != here[name]]
+    assert not differ, f"generated section(s) {differ} differ between two interpreters"
 
 
 def test_code_references_exist(text):
@@ -130,12 +151,11 @@ def test_mechanism_table_covers_all_eight(text):
                          "(with at least one `path.py::name` reference) for: " + ", ".join(missing))
 
 
-def test_mechanisms_match_design_brief():
-    design = ROOT.parent / "shared" / "DESIGN.md"
-    if not design.is_file():
-        pytest.skip("shared/DESIGN.md is not beside the repository")
-    named = re.findall(r"^\d\. \*\*(.+?)\*\*", design.read_text(encoding="utf-8"), re.MULTILINE)
-    assert [m.lower() for m in named] == [m.lower() for m in MECHANISMS]
+def test_mechanism_table_lists_the_eight_in_order(text):
+    listed = [(row[0], row[1].lower()) for row in _mechanism_rows(text)]
+    want = [(str(n), m.lower()) for n, m in enumerate(MECHANISMS, start=1)]
+    assert listed == want, ("the rows of 'Mechanism -> where in the code' in docs/model.md must be "
+                            f"exactly the eight mechanisms, numbered in order: {want}; found {listed}")
 
 
 def test_every_rule_function_is_documented(text):
@@ -149,3 +169,26 @@ def test_every_rule_function_is_documented(text):
                     undocumented.append(f"{path}::{node.name}")
     assert not undocumented, ("rule functions without a subsection in docs/model.md section 7 "
                               "(add one with its formula and source): " + ", ".join(undocumented))
+
+
+# An article number in a scenario's provenance: three digits with a leading zero ("001: ...",
+# "(002)", "000, 004"), not part of a larger number such as "5,000" or "1.000".
+ARTICLE = re.compile(r"(?<![\d.,])(0\d\d)(?![\d,])")
+
+
+def _listed_articles() -> set[str]:
+    """Article numbers of docs/sources.md, one heading ``## NNN: title`` each."""
+    return set(re.findall(r"^## (\d{3}): \S", SOURCES_MD.read_text(encoding="utf-8"), re.MULTILINE))
+
+
+def test_cited_articles_are_in_the_bibliography():
+    listed = _listed_articles()
+    assert listed, "docs/sources.md lists no article (headings '## NNN: title')"
+    unlisted = {}
+    for name in sim.scenario_names():
+        for path, source in sim.load_scenario(name).sources.items():
+            for number in set(ARTICLE.findall(source)) - listed:
+                unlisted.setdefault(number, []).append(f"{name}: sources.{path}")
+    where = "; ".join(f"{n} in {', '.join(sorted(w)[:3])}" for n, w in sorted(unlisted.items()))
+    assert not unlisted, ("scenarios cite articles that docs/sources.md does not list (add each with "
+                          f"its title, outlet and date): {where}")

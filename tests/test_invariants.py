@@ -260,8 +260,9 @@ def test_invariants_hold_at_range_bounds():
 def test_spoilers_gain_the_hardliners_they_take_without_recruitment_weights():
     """Hardliners who leave a faction for the spoilers (``defections_to_spoilers``) must arrive
     somewhere. With every spoiler's ``recruitment_share`` at 0 (its declared lower bound), the
-    spoilers' recruitment gives each of them nothing (``inflow = 0`` when the total pull is 0),
-    yet factions still lose the hardliners (``spoilers_present`` only asks whether a spoiler
-    exists), so those fighters vanish from the model."""
+    spoilers' recruitment gives each of them nothing (``inflow = 0`` when the total pull is 0), so
+    factions must not lose hardliners to them either: hardliners defect only while the spoilers'
+    total pull is above 0 (``spoilers_present``). Were they to leave anyway, those fighters would
+    vanish from the model, which the conservation check of every day would catch."""
     params = pd.DataFrame({f"spoilers.{sid}.recruitment_share": [0.0] * 20 for sid in BASE.spoilers})
     run_and_check(BASE, 20, 11, params, days=150)

@@ -142,9 +142,10 @@ def test_no_spoilers_means_no_spoiler_attacks_and_no_defections_to_them(mini_pat
 
 
 def test_override_to_drop_spoilers_is_not_silently_ignored(mini_path):
-    """``overrides={"spoilers": {}}`` is the natural way to drop every spoiler in a variant. It
-    merges an empty mapping into the existing one, so the scenario silently keeps both spoilers.
-    It must either drop them or refuse with a ScenarioError."""
+    """``overrides={"spoilers": {}}`` is the natural way to drop every spoiler in a variant. Merged
+    into the existing mapping, an empty mapping would change nothing and the scenario would
+    silently keep both spoilers; it must either drop them (a mapping replaces the node) or refuse
+    with a ScenarioError."""
     try:
         s = sim.load_scenario(mini_path, overrides={"spoilers": {}})
     except sim.ScenarioError:

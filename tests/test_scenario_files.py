@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"
 NAMES = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 SEED_IDS = {"000", "001", "002", "003", "004"}
+# Local copies of the source articles, for the quotation check only: docs/sources.md lists them,
+# their text is not in the repository.
 SEEDS_DIR = Path(os.environ.get("TTP_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 
 EPISODES = list(VALIDATION_EPISODES)  # the documented episodes of the validation report
