@@ -35,11 +35,13 @@ from sim.inputs.params import build_params
 from sim.running import ensemble
 
 
-def kernel_rate(scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1,
-                threads: int | None = None) -> float:
+def kernel_rate(
+    scenario, worlds: int, days: int, chunk: int, seed: int, workers: int = 1, threads: int | None = None
+) -> float:
     t = time.perf_counter()
-    sim.run(scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk, workers=workers,
-            threads=threads)
+    sim.run(
+        scenario, worlds=worlds, days=days, seed=seed, chunk_worlds=chunk, workers=workers, threads=threads
+    )
     return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
 
 
@@ -76,8 +78,9 @@ def uniform_rate(seconds: float = 1.0) -> float:
 def _timed(args: list[str], env: dict[str, str] | None = None) -> float:
     """Wall seconds of a fresh Python process running ``args`` (it must succeed)."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, *args], check=True, capture_output=True, env=env,
-                   cwd=tempfile.gettempdir())
+    subprocess.run(
+        [sys.executable, *args], check=True, capture_output=True, env=env, cwd=tempfile.gettempdir()
+    )
     return time.perf_counter() - t
 
 
@@ -88,8 +91,10 @@ def start_times(scenario: str, worlds: int = 64, days: int = 30) -> dict[str, fl
     ``cold`` is a small run of ``scenario`` with an empty compiled-code cache (a fresh
     ``NEGSIM_CACHE_DIR``), ``warm`` the same run again with that cache filled.
     """
-    out = {"import": min(_timed(["-c", "import sim"]) for _ in range(3)),
-           "help": min(_timed(["-m", "sim", "--help"]) for _ in range(3))}
+    out = {
+        "import": min(_timed(["-c", "import sim"]) for _ in range(3)),
+        "help": min(_timed(["-m", "sim", "--help"]) for _ in range(3)),
+    }
     code = f"import sim; sim.run({scenario!r}, worlds={worlds}, days={days}, seed=0)"
     with tempfile.TemporaryDirectory(prefix="negsim-cache-") as cache:
         env = {k: v for k, v in os.environ.items() if k != "NEGSIM_COMPILE_ANNOUNCED"}
@@ -128,29 +133,42 @@ def main(argv: list[str] | None = None) -> int:
     k1, m = statistics.median(one_core), statistics.median(mesa)
     machine = statistics.median([machine_before, uniform_rate()])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"scenario {a.scenario}: {len(s.factions)} factions, {a.worlds:,} worlds x {a.days} days, "
-          f"chunks of {a.chunk_worlds} worlds")
-    print(f"kernel 1   {k1 / 1e6:8.2f} M faction-days/s  (one core, one thread; median of "
-          f"{a.repeats}: " + ", ".join(f"{x / 1e6:.2f}" for x in one_core) + ")")
-    print(f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, "
-          f"{ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
-          + ", ".join(f"{x / 1e6:.2f}" for x in kernel) + ")")
-    print(f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
-          f"worker start-up paid once, in the first run; median of {a.repeats}: "
-          + ", ".join(f"{x / 1e6:.2f}" for x in both) + ")")
-    print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of "
-          f"{len(mesa)})")
+    print(
+        f"scenario {a.scenario}: {len(s.factions)} factions, {a.worlds:,} worlds x {a.days} days, "
+        f"chunks of {a.chunk_worlds} worlds"
+    )
+    print(
+        f"kernel 1   {k1 / 1e6:8.2f} M faction-days/s  (one core, one thread; median of "
+        f"{a.repeats}: " + ", ".join(f"{x / 1e6:.2f}" for x in one_core) + ")"
+    )
+    print(
+        f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, "
+        f"{ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
+        + ", ".join(f"{x / 1e6:.2f}" for x in kernel)
+        + ")"
+    )
+    print(
+        f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
+        f"worker start-up paid once, in the first run; median of {a.repeats}: "
+        + ", ".join(f"{x / 1e6:.2f}" for x in both)
+        + ")"
+    )
+    print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of {len(mesa)})")
     print(f"ratio      {k1 / m:8.0f} x   (the kernel on one core against the Mesa agent mode)")
-    print(f"machine    {machine / 1e6:8.0f} M uniforms/s (numpy PCG64, before and after; the "
-          f"kernel's random-number floor: {machine / slots_per_faction_day(s) / 1e6:.0f} M "
-          f"faction-days/s)")
+    print(
+        f"machine    {machine / 1e6:8.0f} M uniforms/s (numpy PCG64, before and after; the "
+        f"kernel's random-number floor: {machine / slots_per_faction_day(s) / 1e6:.0f} M "
+        f"faction-days/s)"
+    )
     print(f"peak RSS   {peak_mb:8.0f} MB")
     if not a.no_start:
         st = start_times(a.scenario)
         print(f"import     {st['import']:8.2f} s   (import sim, fresh process; best of 3)")
         print(f"help       {st['help']:8.2f} s   (python -m sim --help; best of 3)")
-        print(f"cold start {st['cold']:8.2f} s   (64 worlds x 30 days with an empty compiled-code "
-              "cache: the first run after an install)")
+        print(
+            f"cold start {st['cold']:8.2f} s   (64 worlds x 30 days with an empty compiled-code "
+            "cache: the first run after an install)"
+        )
         print(f"warm start {st['warm']:8.2f} s   (the same run again, compiled code from the cache)")
     return 0
 

@@ -37,10 +37,21 @@ def main() -> None:
     args = ap.parse_args()
     for name in sim.scenario_names():
         for worlds, record in ((300, "none"), (40, "daily")):
-            res = sim.run(name, worlds=worlds, days=args.days, seed=args.seed, record=record,
-                          chunk_worlds=128)
-            print(name, worlds, record, "worlds", table_hash(res.worlds), "ceasefires",
-                  table_hash(res.ceasefires), "timeseries", table_hash(res.timeseries), flush=True)
+            res = sim.run(
+                name, worlds=worlds, days=args.days, seed=args.seed, record=record, chunk_worlds=128
+            )
+            print(
+                name,
+                worlds,
+                record,
+                "worlds",
+                table_hash(res.worlds),
+                "ceasefires",
+                table_hash(res.ceasefires),
+                "timeseries",
+                table_hash(res.timeseries),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ itself (docs, notebooks, scenario provenance) find them through :func:`repo_root
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -54,6 +55,7 @@ def write_scenario(tmp_path, mini_raw) -> Callable[..., Path]:
     ``write_scenario(name, mutate)`` deep-copies the raw mini data, applies ``mutate(data)`` and
     writes it as YAML; ``write_scenario(name, text="...")`` writes the text verbatim.
     """
+
     def write(name: str, mutate: Callable[[dict], Any] | None = None, text: str | None = None) -> Path:
         path = tmp_path / f"{name}.yaml"
         if text is not None:
@@ -64,5 +66,5 @@ def write_scenario(tmp_path, mini_raw) -> Callable[..., Path]:
                 mutate(data)
             path.write_text(yaml.safe_dump(data, sort_keys=False))
         return path
-    return write
 
+    return write

@@ -40,14 +40,19 @@ def _stepped_model(scenario, seed: int, world: int, days: int, params=None) -> N
     return model
 
 
-def assert_world_agrees(scenario, seed: int, world: int, days: int,
-                        params: pd.DataFrame | None = None) -> None:
+def assert_world_agrees(
+    scenario, seed: int, world: int, days: int, params: pd.DataFrame | None = None
+) -> None:
     """Kernel world ``world`` of a ``world + 1``-world run equals the Mesa model of that world."""
     res = sim.run(scenario, worlds=world + 1, days=days, seed=seed, record="daily", params=params)
     row_params = None
     if params is not None:
-        row_params = {c: params[c].iloc[world].item() if hasattr(params[c].iloc[world], "item")
-                      else params[c].iloc[world] for c in params.columns}
+        row_params = {
+            c: params[c].iloc[world].item()
+            if hasattr(params[c].iloc[world], "item")
+            else params[c].iloc[world]
+            for c in params.columns
+        }
     model = _stepped_model(scenario, seed, world, days, row_params)
 
     # Outcome row.
@@ -56,8 +61,9 @@ def assert_world_agrees(scenario, seed: int, world: int, days: int,
     assert list(mesa_row) == list(sim.OUTCOME_COLUMNS)
     assert list(kernel_row) == list(sim.OUTCOME_COLUMNS)
     assert kernel_row["world"] == world
-    diff = {k: (mesa_row[k], kernel_row[k]) for k in sim.OUTCOME_COLUMNS
-            if not _same(mesa_row[k], kernel_row[k])}
+    diff = {
+        k: (mesa_row[k], kernel_row[k]) for k in sim.OUTCOME_COLUMNS if not _same(mesa_row[k], kernel_row[k])
+    }
     assert not diff, f"seed {seed}, world {world}: Mesa vs kernel outcome differ {diff}"
 
     # Daily series.
@@ -67,8 +73,11 @@ def assert_world_agrees(scenario, seed: int, world: int, days: int,
     assert len(hist) == days and len(mine) == days
     np.testing.assert_array_equal(mine["day"].to_numpy(), np.arange(days))
     assert set(hist.columns) == set(sim.SERIES)
-    bad = [c for c in sim.SERIES
-           if not np.array_equal(hist[c].to_numpy(dtype=float), mine[c].to_numpy(dtype=float))]
+    bad = [
+        c
+        for c in sim.SERIES
+        if not np.array_equal(hist[c].to_numpy(dtype=float), mine[c].to_numpy(dtype=float))
+    ]
     if bad:
         first = {}
         for c in bad:
@@ -96,8 +105,9 @@ VARIANTS = {
     "no_mediators": lambda d: d.pop("mediators"),
     "start_ceasefire": lambda d: d.update(start_phase="ceasefire"),
     "start_fighting": lambda d: d.update(start_phase="fighting"),
-    "prisoners_first": lambda d: d["state"]["offer"].update(release_before_ceasefire=True,
-                                                            release_tranche_count=3),
+    "prisoners_first": lambda d: d["state"]["offer"].update(
+        release_before_ceasefire=True, release_tranche_count=3
+    ),
 }
 
 
@@ -111,30 +121,34 @@ def _params_table(worlds: int, mini) -> pd.DataFrame:
     rng = np.random.default_rng(12345)
     faction = "jamaat_ul_ahrar"
     assert faction in mini.factions
-    return pd.DataFrame({
-        "state.delivery_reliability": rng.uniform(0.0, 1.0, worlds),
-        f"factions.{faction}.hardline_share": rng.uniform(0.0, 1.0, worlds),
-    })
+    return pd.DataFrame(
+        {
+            "state.delivery_reliability": rng.uniform(0.0, 1.0, worlds),
+            f"factions.{faction}.hardline_share": rng.uniform(0.0, 1.0, worlds),
+        }
+    )
 
 
 @pytest.mark.parametrize("seed,world", [(4, 1), (8, 40), (15, 69)])
 def test_per_world_params_mesa_equals_kernel(mini_path, mini, seed, world):
     params = _params_table(70, mini)
     assert params.iloc[:, 0].nunique() == 70  # every world has its own value
-    assert_world_agrees(mini_path, seed, world, MINI_DAYS, params.iloc[:world + 1].reset_index(drop=True))
+    assert_world_agrees(mini_path, seed, world, MINI_DAYS, params.iloc[: world + 1].reset_index(drop=True))
 
 
 def test_per_world_params_of_other_types_mesa_equals_kernel(mini_path):
     # Yes/no and whole-number columns, alternating between worlds.
     n = 68
-    params = pd.DataFrame({
-        "state.uses_inducements": [False, True] * (n // 2),
-        "ceasefire.term_days": [0, 30] * (n // 2),
-        "mediators.haqqani.present": [True, False] * (n // 2),
-        "factions.mehsud_central.fighters_count": [400, 5000] * (n // 2),
-    })
+    params = pd.DataFrame(
+        {
+            "state.uses_inducements": [False, True] * (n // 2),
+            "ceasefire.term_days": [0, 30] * (n // 2),
+            "mediators.haqqani.present": [True, False] * (n // 2),
+            "factions.mehsud_central.fighters_count": [400, 5000] * (n // 2),
+        }
+    )
     for world in (0, 1, 67):
-        assert_world_agrees(mini_path, 21, world, 150, params.iloc[:world + 1].reset_index(drop=True))
+        assert_world_agrees(mini_path, 21, world, 150, params.iloc[: world + 1].reset_index(drop=True))
 
 
 def test_per_world_params_are_applied(mini_path, mini):
@@ -142,8 +156,9 @@ def test_per_world_params_are_applied(mini_path, mini):
     params = _params_table(70, mini)
     with_params = sim.run(mini_path, worlds=70, days=MINI_DAYS, seed=4, params=params).worlds
     without = sim.run(mini_path, worlds=70, days=MINI_DAYS, seed=4).worlds
-    changed = (with_params.drop(columns="world").astype(str)
-               != without.drop(columns="world").astype(str)).any(axis=1)
+    changed = (
+        with_params.drop(columns="world").astype(str) != without.drop(columns="world").astype(str)
+    ).any(axis=1)
     assert changed.mean() > 0.5, "per-world parameters barely change the worlds"
 
 
@@ -151,11 +166,15 @@ def test_per_world_params_are_applied(mini_path, mini):
 # The kernel's compiled world_day and the Mesa model's step must run the stages of
 # sim.core.schedule.DAY in its order, read the same uniforms, and leave the same records every day.
 
+
 @pytest.mark.parametrize("factions,spoilers,items", [(1, 0, 0), (3, 2, 4), (6, 1, 9), (2, 3, 1)])
 def test_uniform_layout_gives_every_slot_once(factions, spoilers, items):
     used = [schedule.world_slot(k) for k in range(len(schedule.WORLD_SLOTS))]
-    used += [schedule.faction_slot(k, f, factions)
-             for k in range(len(schedule.FACTION_SLOTS)) for f in range(factions)]
+    used += [
+        schedule.faction_slot(k, f, factions)
+        for k in range(len(schedule.FACTION_SLOTS))
+        for f in range(factions)
+    ]
     used += [schedule.spoiler_slot(i, factions) for i in range(spoilers)]
     used += [schedule.item_slot(i, factions, spoilers) for i in range(items)]
     n = schedule.slot_count(factions, spoilers, items)
@@ -178,8 +197,13 @@ def test_mesa_model_reads_the_kernels_uniform_rows(mini_path, mini):
 
 def _expected_calls(p) -> list[tuple[str, int]]:
     """(stage, actor index) in the order of DAY, every actor of a group in turn."""
-    counts = {"world": 1, "state": 1, "mediators": len(p.mediator_ids),
-              "spoilers": len(p.spoiler_ids), "factions": len(p.faction_ids)}
+    counts = {
+        "world": 1,
+        "state": 1,
+        "mediators": len(p.mediator_ids),
+        "spoilers": len(p.spoiler_ids),
+        "factions": len(p.faction_ids),
+    }
     return [(stage.name, i) for stage in schedule.DAY for i in range(counts[stage.actors])]
 
 
@@ -231,19 +255,43 @@ def test_both_drivers_run_the_stages_in_the_declared_order(monkeypatch, write_sc
     u = WorldStreams(3, 0, 1, model.streams.slots).next_day()[0]
     out = np.zeros(len(sim.SERIES))
     schedule.world_day.py_func(
-        x.today[0], 0.0, x.ws[0], x.fac[0], x.spo[0], x.promise_day[0], x.delivered[0],
-        x.released[0], x.cf_log[0], p.world[0], p.faction[0], p.mediator[0], p.spoiler[0],
-        p.item_due_days[0], p.item_prisoners[0], p.item_at_talks[0], p.item_active[0], u, out, True)
+        x.today[0],
+        0.0,
+        x.ws[0],
+        x.fac[0],
+        x.spo[0],
+        x.promise_day[0],
+        x.delivered[0],
+        x.released[0],
+        x.cf_log[0],
+        p.world[0],
+        p.faction[0],
+        p.mediator[0],
+        p.spoiler[0],
+        p.item_due_days[0],
+        p.item_prisoners[0],
+        p.item_at_talks[0],
+        p.item_active[0],
+        u,
+        out,
+        True,
+    )
     assert calls == want, "the kernel's world_day does not run the stages of DAY in order"
     # Both drivers left the same world behind after that day.
-    for a, b in ((x.ws, model.ws), (x.fac, model.fac), (x.spo, model.spo),
-                 (x.promise_day, model.promise_day), (x.cf_log, model.cf_log)):
+    for a, b in (
+        (x.ws, model.ws),
+        (x.fac, model.fac),
+        (x.spo, model.spo),
+        (x.promise_day, model.promise_day),
+        (x.cf_log, model.cf_log),
+    ):
         assert a.tobytes() == b.tobytes()
     np.testing.assert_array_equal(out, model._series)
 
 
-@pytest.mark.parametrize("start_phase,seed,world", [("talks", 1, 2), ("ceasefire", 6, 0),
-                                                    ("fighting", 13, 3)])
+@pytest.mark.parametrize(
+    "start_phase,seed,world", [("talks", 1, 2), ("ceasefire", 6, 0), ("fighting", 13, 3)]
+)
 def test_records_agree_day_by_day(write_scenario, start_phase, seed, world):
     """Every variable of every actor, not only the recorded series, is the same each evening in
     the kernel (a batch of four worlds) and in the Mesa model (three factions, two mediators,
@@ -253,17 +301,22 @@ def test_records_agree_day_by_day(write_scenario, start_phase, seed, world):
     p = build_params(scenario, 4, None)
     assert len(p.item_kind) >= 3
     x = kernel.init(p)
-    streams = WorldStreams(seed, 0, 4, schedule.slot_count(len(p.faction_ids), len(p.spoiler_ids),
-                                                           len(p.item_kind)))
+    streams = WorldStreams(
+        seed, 0, 4, schedule.slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind))
+    )
     model = NegotiationModel(scenario, rng=seed, world=world, days=250)
     phases = set()
     for day in range(250):
         kernel.step(x, p, streams.next_day(), day)
         model.step()
-        for name, a, b in (("world", x.ws, model.ws), ("factions", x.fac, model.fac),
-                           ("spoilers", x.spo, model.spo), ("promises", x.promise_day, model.promise_day),
-                           ("delivered", x.delivered, model.delivered),
-                           ("ceasefires", x.cf_log, model.cf_log)):
+        for name, a, b in (
+            ("world", x.ws, model.ws),
+            ("factions", x.fac, model.fac),
+            ("spoilers", x.spo, model.spo),
+            ("promises", x.promise_day, model.promise_day),
+            ("delivered", x.delivered, model.delivered),
+            ("ceasefires", x.cf_log, model.cf_log),
+        ):
             assert a[world].tobytes() == b[0].tobytes(), f"{name} differ on day {day}"
         phases.add(float(model.phase))
     assert len(phases) >= 2, "the comparison should see the phase change"

@@ -24,45 +24,63 @@ def _set(*keys_and_value):
         for k in keys[:-1]:
             d = d[k]
         d[keys[-1]] = value
+
     return mutate
 
 
 def _rename_faction(old, new):
     def mutate(d):
         d["factions"][new] = d["factions"].pop(old)
+
     return mutate
 
 
 # name -> (mutation of the mini data, fragments the message must contain)
 BAD_FILES = {
-    "share_out_of_range": (_set("factions", "mehsud_central", "hardline_share", 1.5),
-                           ["factions.mehsud_central.hardline_share", "1.5", "0", "1"]),
-    "negative_fighters": (_set("factions", "jamaat_ul_ahrar", "fighters_count", -20),
-                          ["factions.jamaat_ul_ahrar.fighters_count", "-20"]),
-    "fractional_fighters": (_set("factions", "jamaat_ul_ahrar", "fighters_count", 10.5),
-                            ["factions.jamaat_ul_ahrar.fighters_count", "10.5"]),
+    "share_out_of_range": (
+        _set("factions", "mehsud_central", "hardline_share", 1.5),
+        ["factions.mehsud_central.hardline_share", "1.5", "0", "1"],
+    ),
+    "negative_fighters": (
+        _set("factions", "jamaat_ul_ahrar", "fighters_count", -20),
+        ["factions.jamaat_ul_ahrar.fighters_count", "-20"],
+    ),
+    "fractional_fighters": (
+        _set("factions", "jamaat_ul_ahrar", "fighters_count", 10.5),
+        ["factions.jamaat_ul_ahrar.fighters_count", "10.5"],
+    ),
     "unknown_top_level_key": (_set("ceasfire", {"term_days": 10}), ["ceasfire"]),
-    "unknown_faction_key": (_set("factions", "hizb_ul_ahrar", "fighter_count", 500),
-                            ["factions.hizb_ul_ahrar.fighter_count"]),
-    "unknown_offer_key": (_set("state", "offer", "prisoners_count", 5),
-                          ["state.offer.prisoners_count"]),
-    "wrong_type": (_set("state", "delivery_reliability", "high"),
-                   ["state.delivery_reliability", "high"]),
-    "wrong_type_flag": (_set("mediators", "haqqani", "present", "maybe"),
-                        ["mediators.haqqani.present", "maybe"]),
-    "withdrawal_not_deployed": (_set("state", "offer", "withdrawal_districts", ["south_waziristan", "kurram"]),
-                                ["state.offer.withdrawal_districts", "kurram", "state.troops_districts"]),
-    "release_above_held": (_set("state", "offer", "prisoner_release_count", 1000),
-                           ["state.offer.prisoner_release_count", "1000", "380"]),
+    "unknown_faction_key": (
+        _set("factions", "hizb_ul_ahrar", "fighter_count", 500),
+        ["factions.hizb_ul_ahrar.fighter_count"],
+    ),
+    "unknown_offer_key": (_set("state", "offer", "prisoners_count", 5), ["state.offer.prisoners_count"]),
+    "wrong_type": (_set("state", "delivery_reliability", "high"), ["state.delivery_reliability", "high"]),
+    "wrong_type_flag": (
+        _set("mediators", "haqqani", "present", "maybe"),
+        ["mediators.haqqani.present", "maybe"],
+    ),
+    "withdrawal_not_deployed": (
+        _set("state", "offer", "withdrawal_districts", ["south_waziristan", "kurram"]),
+        ["state.offer.withdrawal_districts", "kurram", "state.troops_districts"],
+    ),
+    "release_above_held": (
+        _set("state", "offer", "prisoner_release_count", 1000),
+        ["state.offer.prisoner_release_count", "1000", "380"],
+    ),
     "no_factions": (_set("factions", {}), ["factions"]),
     "no_factions_key": (lambda d: d.pop("factions"), ["factions"]),
     "bad_start_date": (_set("start", "2022-13-45"), ["start", "2022-13-45"]),
     "start_not_a_date": (_set("start", "May 2022"), ["start", "May 2022"]),
     "bad_start_phase": (_set("start_phase", "war"), ["start_phase", "war"]),
-    "faction_id_with_capitals_and_spaces": (_rename_faction("mehsud_central", "Mehsud Central"),
-                                            ["factions", "Mehsud Central"]),
-    "faction_id_with_capitals": (_rename_faction("mehsud_central", "MehsudCentral"),
-                                 ["factions", "MehsudCentral"]),
+    "faction_id_with_capitals_and_spaces": (
+        _rename_faction("mehsud_central", "Mehsud Central"),
+        ["factions", "Mehsud Central"],
+    ),
+    "faction_id_with_capitals": (
+        _rename_faction("mehsud_central", "MehsudCentral"),
+        ["factions", "MehsudCentral"],
+    ),
     "negative_term": (_set("ceasefire", "term_days", -1), ["ceasefire.term_days", "-1"]),
 }
 
@@ -103,9 +121,11 @@ def test_wrong_type_says_what_is_allowed(write_scenario):
 
 
 def test_invalid_yaml_syntax_names_file_and_line(write_scenario):
-    text = ("name: broken\nstart: 2022-05-01\nfactions:\n"
-            "  mehsud_central: {fighters_count: 3000, hardline_share: [0.4\n"
-            "state:\n  delivery_reliability: 0.6\n")
+    text = (
+        "name: broken\nstart: 2022-05-01\nfactions:\n"
+        "  mehsud_central: {fighters_count: 3000, hardline_share: [0.4\n"
+        "state:\n  delivery_reliability: 0.6\n"
+    )
     path = write_scenario("broken_yaml", text=text)
     with pytest.raises(ScenarioError) as err:
         sim.load_scenario(path)
@@ -142,15 +162,18 @@ def test_missing_file_and_unknown_name():
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs,fragments", [
-    ({"worlds": 0}, ["worlds", "0"]),
-    ({"worlds": 2.5}, ["worlds", "2.5"]),
-    ({"days": -1}, ["days", "-1"]),
-    ({"days": 0}, ["days", "0"]),
-    ({"record": "weekly"}, ["record", "weekly", "daily"]),
-    ({"seed": -3}, ["seed", "-3"]),
-    ({"chunk_worlds": 0}, ["chunk_worlds", "0"]),
-])
+@pytest.mark.parametrize(
+    "kwargs,fragments",
+    [
+        ({"worlds": 0}, ["worlds", "0"]),
+        ({"worlds": 2.5}, ["worlds", "2.5"]),
+        ({"days": -1}, ["days", "-1"]),
+        ({"days": 0}, ["days", "0"]),
+        ({"record": "weekly"}, ["record", "weekly", "daily"]),
+        ({"seed": -3}, ["seed", "-3"]),
+        ({"chunk_worlds": 0}, ["chunk_worlds", "0"]),
+    ],
+)
 def test_bad_run_arguments(mini_path, kwargs, fragments):
     args = {"worlds": 3, "days": 5, **kwargs}
     with pytest.raises(ScenarioError) as err:
@@ -188,15 +211,25 @@ def test_params_wrong_row_count(mini_path):
     _assert_message(err, ["4", "3"])
 
 
-@pytest.mark.parametrize("column,values,fragments", [
-    ("state.delivery_reliability", [0.5, 0.5, 1.5], ["state.delivery_reliability", "row 2", "1.5"]),
-    ("factions.jamaat_ul_ahrar.hardline_share", [0.5, -0.1, 0.5],
-     ["factions.jamaat_ul_ahrar.hardline_share", "row 1", "-0.1"]),
-    ("state.delivery_reliability", [0.5, np.nan, 0.5], ["state.delivery_reliability", "row 1", "nan"]),
-    ("state.delivery_reliability", ["high", "high", "high"], ["state.delivery_reliability", "row 0", "high"]),
-    ("factions.mehsud_central.fighters_count", [10, 10.5, 10], ["fighters_count", "row 1", "10.5"]),
-    ("state.uses_inducements", [True, 2, False], ["state.uses_inducements", "row 1", "2"]),
-])
+@pytest.mark.parametrize(
+    "column,values,fragments",
+    [
+        ("state.delivery_reliability", [0.5, 0.5, 1.5], ["state.delivery_reliability", "row 2", "1.5"]),
+        (
+            "factions.jamaat_ul_ahrar.hardline_share",
+            [0.5, -0.1, 0.5],
+            ["factions.jamaat_ul_ahrar.hardline_share", "row 1", "-0.1"],
+        ),
+        ("state.delivery_reliability", [0.5, np.nan, 0.5], ["state.delivery_reliability", "row 1", "nan"]),
+        (
+            "state.delivery_reliability",
+            ["high", "high", "high"],
+            ["state.delivery_reliability", "row 0", "high"],
+        ),
+        ("factions.mehsud_central.fighters_count", [10, 10.5, 10], ["fighters_count", "row 1", "10.5"]),
+        ("state.uses_inducements", [True, 2, False], ["state.uses_inducements", "row 1", "2"]),
+    ],
+)
 def test_params_bad_value_names_the_row(mini_path, column, values, fragments):
     params = pd.DataFrame({column: values})
     with pytest.raises(ScenarioError) as err:
@@ -233,8 +266,9 @@ def test_params_bad_value_in_model(mini_path):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["factions.no_such_faction.hardline_share",
-                                 "factions.Mehsud Central.hardline_share"])
+@pytest.mark.parametrize(
+    "key", ["factions.no_such_faction.hardline_share", "factions.Mehsud Central.hardline_share"]
+)
 def test_override_unknown_faction_id(mini_path, key):
     with pytest.raises(ScenarioError) as err:
         sim.load_scenario(mini_path, overrides={key: 0.5})
@@ -250,12 +284,15 @@ def test_override_new_faction_with_bad_id(mini_path):
     _assert_message(err, ["factions", "Bad Id"])
 
 
-@pytest.mark.parametrize("key,value,fragments", [
-    ("factions.mehsud_central.hardline_share", 2.0, ["factions.mehsud_central.hardline_share", "2.0"]),
-    ("factions.mehsud_central.hardlin_share", 0.2, ["factions.mehsud_central.hardlin_share"]),
-    ("state.delivery_reliability", "high", ["state.delivery_reliability", "high"]),
-    ("stat.delivery_reliability", 0.2, ["stat"]),
-])
+@pytest.mark.parametrize(
+    "key,value,fragments",
+    [
+        ("factions.mehsud_central.hardline_share", 2.0, ["factions.mehsud_central.hardline_share", "2.0"]),
+        ("factions.mehsud_central.hardlin_share", 0.2, ["factions.mehsud_central.hardlin_share"]),
+        ("state.delivery_reliability", "high", ["state.delivery_reliability", "high"]),
+        ("stat.delivery_reliability", 0.2, ["stat"]),
+    ],
+)
 def test_bad_override(mini_path, key, value, fragments):
     with pytest.raises(ScenarioError) as err:
         sim.load_scenario(mini_path, overrides={key: value})

@@ -29,8 +29,14 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.Comp
     """Run ``python -m sim *args`` in ``cwd`` with the repository importable."""
     env = dict(os.environ)
     env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def assert_fields_described(path: Path) -> None:
@@ -38,8 +44,11 @@ def assert_fields_described(path: Path) -> None:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
-    bare = [f.name for f in schema if not (f.metadata or {}).get(b"unit")
-            or not (f.metadata or {}).get(b"meaning")]
+    bare = [
+        f.name
+        for f in schema
+        if not (f.metadata or {}).get(b"unit") or not (f.metadata or {}).get(b"meaning")
+    ]
     assert not bare, f"{path.name}: columns without unit or meaning: {bare}"
 
 
@@ -67,8 +76,7 @@ def mini_file(tmp_path) -> Path:
 def test_small_run_writes_every_file(tmp_path):
     run_dir = tmp_path / "run"
     proc = ok(run_cli(["scenario=kabul_2022", *SMALL, f"hydra.run.dir={run_dir}"], tmp_path))
-    for name in ("worlds.parquet", "summary.json", "scenario.yaml", "manifest.json",
-                 ".hydra/config.yaml"):
+    for name in ("worlds.parquet", "summary.json", "scenario.yaml", "manifest.json", ".hydra/config.yaml"):
         assert (run_dir / name).is_file(), name
     assert not (run_dir / "timeseries.parquet").exists()  # record=none
     assert not list(run_dir.glob(".*.tmp")), "temporary files left behind"
@@ -90,8 +98,12 @@ def test_small_run_writes_every_file(tmp_path):
     for pkg in ("sim", "numpy", "pandas", "scipy", "mesa", "hydra-core", "pyarrow"):
         assert manifest["versions"][pkg], pkg
     assert manifest["python"].count(".") == 2
-    assert (manifest["seed"], manifest["worlds"], manifest["days"], manifest["record"]) == \
-        (0, 64, 120, "none")
+    assert (manifest["seed"], manifest["worlds"], manifest["days"], manifest["record"]) == (
+        0,
+        64,
+        120,
+        "none",
+    )
     assert {"commit", "dirty"} <= set(manifest["git"])
     assert manifest["wall_time_seconds"] > 0
     assert "worlds=64" in manifest["overrides"]
@@ -118,10 +130,20 @@ def test_record_monthly_writes_timeseries(tmp_path):
 
 def test_field_overrides_change_the_resolved_scenario(tmp_path):
     run_dir = tmp_path / "run"
-    ok(run_cli([*SMALL, "worlds=8", "days=20", "scenario.state.delivery_reliability=0.2",
+    ok(
+        run_cli(
+            [
+                *SMALL,
+                "worlds=8",
+                "days=20",
+                "scenario.state.delivery_reliability=0.2",
                 "scenario.factions.jamaat_ul_ahrar.hardline_share=0.85",
                 "scenario.behaviour.accept_per_day=0.1",  # a field the YAML does not set
-                f"hydra.run.dir={run_dir}"], tmp_path))
+                f"hydra.run.dir={run_dir}",
+            ],
+            tmp_path,
+        )
+    )
     resolved = yaml.safe_load((run_dir / "scenario.yaml").read_text())
     assert resolved["state"]["delivery_reliability"] == 0.2
     assert resolved["factions"]["jamaat_ul_ahrar"]["hardline_share"] == 0.85
@@ -132,10 +154,19 @@ def test_field_overrides_change_the_resolved_scenario(tmp_path):
 
 def test_scenario_file_outside_the_repo_with_overrides(tmp_path, mini_file):
     run_dir = tmp_path / "run"
-    proc = ok(run_cli([f"scenario_file={mini_file}", *SMALL, "days=30",
-                       "scenario.state.delivery_reliability=0.3",
-                       "scenario.factions.only_here.hardline_share=0.9",  # id only in the file
-                       f"hydra.run.dir={run_dir}"], tmp_path))
+    proc = ok(
+        run_cli(
+            [
+                f"scenario_file={mini_file}",
+                *SMALL,
+                "days=30",
+                "scenario.state.delivery_reliability=0.3",
+                "scenario.factions.only_here.hardline_share=0.9",  # id only in the file
+                f"hydra.run.dir={run_dir}",
+            ],
+            tmp_path,
+        )
+    )
     resolved = yaml.safe_load((run_dir / "scenario.yaml").read_text())
     assert resolved["name"] == "test mini"
     assert resolved["state"]["delivery_reliability"] == 0.3
@@ -149,8 +180,18 @@ def test_scenario_file_outside_the_repo_with_overrides(tmp_path, mini_file):
 
 def test_scenario_file_relative_to_the_current_directory(tmp_path, mini_file):
     run_dir = tmp_path / "run"
-    ok(run_cli(["scenario_file=elsewhere/my_scenario.yaml", *SMALL, "worlds=4", "days=10",
-                f"hydra.run.dir={run_dir}"], tmp_path))
+    ok(
+        run_cli(
+            [
+                "scenario_file=elsewhere/my_scenario.yaml",
+                *SMALL,
+                "worlds=4",
+                "days=10",
+                f"hydra.run.dir={run_dir}",
+            ],
+            tmp_path,
+        )
+    )
     assert yaml.safe_load((run_dir / "scenario.yaml").read_text())["name"] == "test mini"
 
 
@@ -158,8 +199,7 @@ def test_same_command_gives_identical_worlds(tmp_path, mini_file):
     frames = []
     for i in range(2):
         run_dir = tmp_path / f"run{i}"
-        ok(run_cli([f"scenario_file={mini_file}", *SMALL, "seed=7", f"hydra.run.dir={run_dir}"],
-                   tmp_path))
+        ok(run_cli([f"scenario_file={mini_file}", *SMALL, "seed=7", f"hydra.run.dir={run_dir}"], tmp_path))
         frames.append(pd.read_parquet(run_dir / "worlds.parquet"))
     pd.testing.assert_frame_equal(frames[0], frames[1])
 
@@ -169,25 +209,34 @@ def test_same_command_gives_identical_worlds(tmp_path, mini_file):
 # --------------------------------------------------------------------------------------------
 
 BAD = {
-    "value_out_of_range": (["scenario.state.delivery_reliability=1.5"],
-                           ["scenario.state.delivery_reliability", "1.5", "0 to 1"]),
+    "value_out_of_range": (
+        ["scenario.state.delivery_reliability=1.5"],
+        ["scenario.state.delivery_reliability", "1.5", "0 to 1"],
+    ),
     "unknown_scenario": (["scenario=nope"], ["scenario", "nope", "kabul_2022"]),
     "worlds_zero": (["worlds=0"], ["worlds", "0", "at least 1"]),
     "worlds_negative": (["worlds=-5"], ["worlds", "-5", "at least 1"]),
     "record_weekly": (["record=weekly"], ["record", "weekly", "monthly"]),
     "threads_zero": (["threads=0"], ["threads", "0", "auto", "at least 1"]),
     "threads_word": (["threads=many"], ["threads", "many", "auto", "whole number"]),
-    "unknown_scenario_key": (["scenario.state.no_such_key=1"],
-                             ["scenario.state.no_such_key", "delivery_reliability"]),
+    "unknown_scenario_key": (
+        ["scenario.state.no_such_key=1"],
+        ["scenario.state.no_such_key", "delivery_reliability"],
+    ),
     "unknown_run_key": (["wrlds=5"], ["wrlds", "worlds"]),
-    "unknown_faction": (["scenario.factions.nobody.hardline_share=0.5"],
-                        ["scenario.factions.nobody", "nobody"]),
-    "wrong_type": (["scenario.state.delivery_reliability=high"],
-                   ["scenario.state.delivery_reliability", "high"]),
-    "missing_scenario_file": (["scenario_file=/no/such.yaml"],
-                              ["scenario_file", "/no/such.yaml"]),
-    "cross_field_rule": (["scenario.state.offer.prisoner_release_count=99999"],
-                         ["state.offer.prisoner_release_count", "99999"]),
+    "unknown_faction": (
+        ["scenario.factions.nobody.hardline_share=0.5"],
+        ["scenario.factions.nobody", "nobody"],
+    ),
+    "wrong_type": (
+        ["scenario.state.delivery_reliability=high"],
+        ["scenario.state.delivery_reliability", "high"],
+    ),
+    "missing_scenario_file": (["scenario_file=/no/such.yaml"], ["scenario_file", "/no/such.yaml"]),
+    "cross_field_rule": (
+        ["scenario.state.offer.prisoner_release_count=99999"],
+        ["state.offer.prisoner_release_count", "99999"],
+    ),
 }
 
 
@@ -205,17 +254,21 @@ def test_user_mistake_exits_2_with_a_message(tmp_path, name):
     assert not (tmp_path / "r" / "worlds.parquet").exists()
 
 
-@pytest.mark.parametrize("text, fragments", [
-    ("name: x\nstate: [a\n  b: 1\n", ["not valid YAML", "line"]),
-    ("- just\n- a list\n", ["mapping"]),
-    ("name: x\nstate:\n  delivery_reliabilty: 0.5\nfactions:\n  a: {fighters_count: 10}\n",
-     ["state.delivery_reliabilty"]),
-])
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("name: x\nstate: [a\n  b: 1\n", ["not valid YAML", "line"]),
+        ("- just\n- a list\n", ["mapping"]),
+        (
+            "name: x\nstate:\n  delivery_reliabilty: 0.5\nfactions:\n  a: {fighters_count: 10}\n",
+            ["state.delivery_reliabilty"],
+        ),
+    ],
+)
 def test_bad_scenario_file_exits_2(tmp_path, text, fragments):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    proc = run_cli([f"scenario_file={path}", "plots=false", f"hydra.run.dir={tmp_path / 'r'}"],
-                   tmp_path)
+    proc = run_cli([f"scenario_file={path}", "plots=false", f"hydra.run.dir={tmp_path / 'r'}"], tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2, out
     assert "Traceback" not in out
@@ -225,8 +278,7 @@ def test_bad_scenario_file_exits_2(tmp_path, text, fragments):
 
 def test_hydra_rejection_exits_2(tmp_path):
     """A mistake only Hydra catches (a whole group overridden by a number) still exits 2."""
-    proc = run_cli(["scenario.state=3", "plots=false", f"hydra.run.dir={tmp_path / 'r'}"],
-                   tmp_path)
+    proc = run_cli(["scenario.state=3", "plots=false", f"hydra.run.dir={tmp_path / 'r'}"], tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "scenario.state" in proc.stderr
 
@@ -237,13 +289,16 @@ def test_program_error_exits_1_with_traceback(tmp_path):
         "import sim.running.ensemble, sim.cli.run\n"
         "def boom(*a, **k):\n"
         "    raise RuntimeError('deliberate bug')\n"
-        "sim.running.ensemble.run = sim.running.ensemble.iter_chunks = boom  # the command line steps chunks\n"
+        "# the command line steps chunks\n"
+        "sim.running.ensemble.run = sim.running.ensemble.iter_chunks = boom\n"
         f"sim.cli.run.main(['scenario_file={MINI}', 'worlds=4', 'days=5', 'plots=false',\n"
-        f"              'hydra.run.dir={tmp_path / 'r'}'])\n")
+        f"              'hydra.run.dir={tmp_path / 'r'}'])\n"
+    )
     env = dict(os.environ)
     env.pop("HYDRA_FULL_ERROR", None)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" in proc.stderr and "deliberate bug" in proc.stderr
 
@@ -257,8 +312,7 @@ def test_conf_scenario_group_is_the_scenarios_directory():
     link = ROOT / "conf" / "scenario"
     assert link.is_symlink() and os.readlink(link) == "../scenarios"
     # the installed package ships exactly these scenarios
-    assert sorted(p.name for p in SCENARIO_DIR.glob("*.yaml")) == \
-        sorted(p.name for p in link.glob("*.yaml"))
+    assert sorted(p.name for p in SCENARIO_DIR.glob("*.yaml")) == sorted(p.name for p in link.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("name", scenario_names())
@@ -282,10 +336,16 @@ def test_every_shipped_scenario_composes_through_hydra(name):
 def test_precheck_rewrites_overrides_for_a_scenario_file(mini_file):
     from sim.cli.run import precheck
 
-    out = precheck([f"scenario_file={mini_file}", "scenario.factions.only_here.hardline_share=0.9",
-                    "worlds=5"])
-    assert out == [f"scenario_file={mini_file}", "++scenario.factions.only_here.hardline_share=0.9",
-                   "worlds=5", "~scenario", "~scenario_schema"]
+    out = precheck(
+        [f"scenario_file={mini_file}", "scenario.factions.only_here.hardline_share=0.9", "worlds=5"]
+    )
+    assert out == [
+        f"scenario_file={mini_file}",
+        "++scenario.factions.only_here.hardline_share=0.9",
+        "worlds=5",
+        "~scenario",
+        "~scenario_schema",
+    ]
     assert precheck(["worlds=5", "hydra.run.dir=/tmp/x"]) == ["worlds=5", "hydra.run.dir=/tmp/x"]
     with pytest.raises(sim.ScenarioError, match="scenario_file"):
         precheck([f"scenario_file={mini_file}", "scenario=kabul_2022"])
@@ -303,8 +363,7 @@ def test_a_run_saves_its_standard_figures(tmp_path):
         assert (run_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     off = tmp_path / "off"
     ok(run_cli([*SMALL, f"hydra.run.dir={off}"], tmp_path))
-    assert not list(off.glob("*.png")) and "figures" not in json.loads(
-        (off / "manifest.json").read_text())
+    assert not list(off.glob("*.png")) and "figures" not in json.loads((off / "manifest.json").read_text())
 
 
 def test_atomic_writes(tmp_path):

@@ -40,8 +40,14 @@ MECHANISMS = [
 ]
 
 # Modules whose public functions are rules: each must appear in docs/model.md as path.py::name.
-RULE_MODULES = ["sim/core/compiled.py", "sim/core/table.py", "sim/core/actors/state.py",
-                "sim/core/actors/faction.py", "sim/core/actors/mediator.py", "sim/core/actors/spoiler.py"]
+RULE_MODULES = [
+    "sim/core/compiled.py",
+    "sim/core/table.py",
+    "sim/core/actors/state.py",
+    "sim/core/actors/faction.py",
+    "sim/core/actors/mediator.py",
+    "sim/core/actors/spoiler.py",
+]
 
 REF = re.compile(r"`((?:sim|tests|experiments)/[\w/]+\.py)::([A-Za-z_][\w.]*)`")
 
@@ -81,13 +87,17 @@ def _names(path: Path) -> dict[str, ast.AST]:
 def test_generated_sections_are_up_to_date(text):
     want = docs.generated_sections()
     missing = [name for name in want if docs.extract(text, name) is None]
-    assert not missing, (f"docs/model.md lacks the markers of generated section(s) {missing}: add "
-                         "<!-- BEGIN GENERATED: name --> / <!-- END GENERATED: name --> and run "
-                         "`python -m sim.report.docs`")
+    assert not missing, (
+        f"docs/model.md lacks the markers of generated section(s) {missing}: add "
+        "<!-- BEGIN GENERATED: name --> / <!-- END GENERATED: name --> and run "
+        "`python -m sim.report.docs`"
+    )
     stale = [name for name, body in want.items() if docs.extract(text, name) != body]
-    assert not stale, (f"docs/model.md is out of date: generated section(s) {stale} differ from "
-                       "what sim.report.docs builds from the code now. Run `python -m sim.report.docs` "
-                       "(from the repository root) and commit docs/model.md.")
+    assert not stale, (
+        f"docs/model.md is out of date: generated section(s) {stale} differ from "
+        "what sim.report.docs builds from the code now. Run `python -m sim.report.docs` "
+        "(from the repository root) and commit docs/model.md."
+    )
 
 
 def test_generation_does_not_depend_on_hash_seed_or_working_directory(tmp_path):
@@ -96,11 +106,13 @@ def test_generation_does_not_depend_on_hash_seed_or_working_directory(tmp_path):
     here = docs.generated_sections()
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = "2" if env.get("PYTHONHASHSEED") == "1" else "1"
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(sim.__file__).resolve().parents[1]),
-                                         *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(sim.__file__).resolve().parents[1]), *filter(None, [env.get("PYTHONPATH")])]
+    )
     code = "import json, sys; from sim.report import docs; json.dump(docs.generated_sections(), sys.stdout)"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     there = json.loads(proc.stdout)
     assert sorted(there) == sorted(here)
@@ -122,17 +134,25 @@ def test_code_references_exist(text):
             bad.append(f"{path}::{name} (no such file)")
         elif name not in names:
             bad.append(f"{path}::{name}")
-    assert not bad, ("docs/model.md refers to code that does not exist (renamed or removed?); "
-                     "fix the reference or the code: " + ", ".join(bad))
+    assert not bad, (
+        "docs/model.md refers to code that does not exist (renamed or removed?); "
+        "fix the reference or the code: " + ", ".join(bad)
+    )
 
 
 def _mechanism_rows(text: str) -> list[list[str]]:
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines)
-                  if line.startswith("#") and "Mechanism -> where in the code" in line), None)
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.startswith("#") and "Mechanism -> where in the code" in line
+        ),
+        None,
+    )
     assert start is not None, 'docs/model.md has no section headed "Mechanism -> where in the code"'
     rows = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("#"):
             break
         if line.startswith("|") and not re.match(r"^\|[\s|:-]+\|$", line):
@@ -147,15 +167,19 @@ def test_mechanism_table_covers_all_eight(text):
         row = next((r for r in rows if any(c.lower() == mechanism.lower() for c in r)), None)
         if row is None or not REF.search(" | ".join(row)):
             missing.append(f"{n} {mechanism}")
-    assert not missing, ("the table 'Mechanism -> where in the code' in docs/model.md lacks a row "
-                         "(with at least one `path.py::name` reference) for: " + ", ".join(missing))
+    assert not missing, (
+        "the table 'Mechanism -> where in the code' in docs/model.md lacks a row "
+        "(with at least one `path.py::name` reference) for: " + ", ".join(missing)
+    )
 
 
 def test_mechanism_table_lists_the_eight_in_order(text):
     listed = [(row[0], row[1].lower()) for row in _mechanism_rows(text)]
     want = [(str(n), m.lower()) for n, m in enumerate(MECHANISMS, start=1)]
-    assert listed == want, ("the rows of 'Mechanism -> where in the code' in docs/model.md must be "
-                            f"exactly the eight mechanisms, numbered in order: {want}; found {listed}")
+    assert listed == want, (
+        "the rows of 'Mechanism -> where in the code' in docs/model.md must be "
+        f"exactly the eight mechanisms, numbered in order: {want}; found {listed}"
+    )
 
 
 def test_every_rule_function_is_documented(text):
@@ -167,8 +191,10 @@ def test_every_rule_function_is_documented(text):
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
                 if (path, node.name) not in documented:
                     undocumented.append(f"{path}::{node.name}")
-    assert not undocumented, ("rule functions without a subsection in docs/model.md section 7 "
-                              "(add one with its formula and source): " + ", ".join(undocumented))
+    assert not undocumented, (
+        "rule functions without a subsection in docs/model.md section 7 "
+        "(add one with its formula and source): " + ", ".join(undocumented)
+    )
 
 
 # An article number in a scenario's provenance: three digits with a leading zero ("001: ...",
@@ -190,5 +216,7 @@ def test_cited_articles_are_in_the_bibliography():
             for number in set(ARTICLE.findall(source)) - listed:
                 unlisted.setdefault(number, []).append(f"{name}: sources.{path}")
     where = "; ".join(f"{n} in {', '.join(sorted(w)[:3])}" for n, w in sorted(unlisted.items()))
-    assert not unlisted, ("scenarios cite articles that docs/sources.md does not list (add each with "
-                          f"its title, outlet and date): {where}")
+    assert not unlisted, (
+        "scenarios cite articles that docs/sources.md does not list (add each with "
+        f"its title, outlet and date): {where}"
+    )

@@ -26,18 +26,29 @@ ROOT = Path(__file__).resolve().parents[1]
 # --------------------------------------------------------------------------------------------
 
 
-SCHEMA_CLASSES = (schema.Scenario, schema.StateConfig, schema.OfferConfig, schema.FactionConfig,
-                  schema.MediatorConfig, schema.SpoilerConfig, schema.CeasefireConfig,
-                  schema.Behaviour)
+SCHEMA_CLASSES = (
+    schema.Scenario,
+    schema.StateConfig,
+    schema.OfferConfig,
+    schema.FactionConfig,
+    schema.MediatorConfig,
+    schema.SpoilerConfig,
+    schema.CeasefireConfig,
+    schema.Behaviour,
+)
 
 
 def test_every_schema_class_field_is_walked_once():
     walked = [sf.path for sf in fields.schema_fields()]
     assert len(walked) == len(set(walked))
     # every leaf (not a nested group, not an actor map) of every schema class, by identity
-    leaves = [f for cls in SCHEMA_CLASSES for f in dataclasses.fields(cls)
-              if not dataclasses.is_dataclass(typing.get_type_hints(cls)[f.name])
-              and f.name not in fields.actor_groups()]
+    leaves = [
+        f
+        for cls in SCHEMA_CLASSES
+        for f in dataclasses.fields(cls)
+        if not dataclasses.is_dataclass(typing.get_type_hints(cls)[f.name])
+        and f.name not in fields.actor_groups()
+    ]
     assert sorted(map(id, leaves)) == sorted(id(sf.field) for sf in fields.schema_fields())
     assert fields.lookup("factions.any_id.hardline_share").path == "factions.*.hardline_share"
     assert fields.lookup("state.offer.amnesty").per_world is False
@@ -51,8 +62,11 @@ def test_tunable_paths_name_the_scenario_values(mini):
     assert paths["behaviour.accept_per_day"][1] == mini.behaviour.accept_per_day
     assert "name" not in paths and "state.troops_districts" not in paths  # text, lists
     assert set(params.STRUCTURAL) == {
-        "state.offer.release_tranche_count", "state.offer.amnesty", "state.offer.compensation",
-        "state.offer.shariah_governance"}
+        "state.offer.release_tranche_count",
+        "state.offer.amnesty",
+        "state.offer.compensation",
+        "state.offer.shariah_governance",
+    }
 
 
 def test_command_line_key_check_suggests_the_field():
@@ -81,14 +95,17 @@ def test_run_settings_match_conf_config_yaml():
         assert (value.value if isinstance(value, Record) else value) == conf[key], key
 
 
-@pytest.mark.parametrize("key,value,fragments", [
-    ("worlds", 0, ["worlds = 0", "at least 1"]),
-    ("worlds", 5.0, ["worlds = 5.0", "whole number"]),
-    ("record", "montly", ["record = 'montly'", "none, monthly, daily", "did you mean 'monthly'"]),
-    ("threads", "many", ["threads = 'many'", "auto", "whole number"]),
-    ("progress", "sometimes", ["progress = 'sometimes'", "auto, true or false"]),
-    ("wrlds", 3, ["wrlds is not a run setting", "did you mean 'worlds'"]),
-])
+@pytest.mark.parametrize(
+    "key,value,fragments",
+    [
+        ("worlds", 0, ["worlds = 0", "at least 1"]),
+        ("worlds", 5.0, ["worlds = 5.0", "whole number"]),
+        ("record", "montly", ["record = 'montly'", "none, monthly, daily", "did you mean 'monthly'"]),
+        ("threads", "many", ["threads = 'many'", "auto", "whole number"]),
+        ("progress", "sometimes", ["progress = 'sometimes'", "auto, true or false"]),
+        ("wrlds", 3, ["wrlds is not a run setting", "did you mean 'worlds'"]),
+    ],
+)
 def test_run_setting_messages(key, value, fragments):
     with pytest.raises(ScenarioError) as err:
         check_run_setting(key, value)
@@ -118,8 +135,10 @@ def test_cross_field_rule_reads_the_same_for_a_scenario_and_a_world(mini, mini_p
     params = pd.DataFrame({"state.offer.prisoner_release_count": [0, held + 1]})
     with pytest.raises(ScenarioError) as world_err:
         sim.run(mini_path, worlds=2, days=2, params=params)
-    rule = (f"state.offer.prisoner_release_count = {held + 1} is not allowed: the state holds "
-            f"only {held} prisoners")
+    rule = (
+        f"state.offer.prisoner_release_count = {held + 1} is not allowed: the state holds "
+        f"only {held} prisoners"
+    )
     assert rule in str(scenario_err.value)
     assert f"params row 1: {rule}" in str(world_err.value)
     outside = {f"factions.{i}.in_umbrella": np.zeros(2, dtype=bool) for i in mini.factions}

@@ -11,7 +11,7 @@ arrays inspected are the ones the kernel reports on.
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,12 +24,12 @@ from pandas.testing import assert_frame_equal
 
 import sim
 from sim.core import kernel, outcomes
-from sim.inputs.params import STRUCTURAL, build_params, tunable_paths
 from sim.core.streams import WorldStreams
+from sim.inputs.params import STRUCTURAL, build_params, tunable_paths
 
 MINI = Path(__file__).resolve().parent / "data" / "mini.yaml"
-SLACK = 1e-9      # absolute slack on counts and shares
-REL = 1e-9        # relative tolerance on conserved totals
+SLACK = 1e-9  # absolute slack on counts and shares
+REL = 1e-9  # relative tolerance on conserved totals
 DAYS = 60
 MAX_WORLDS = 5
 
@@ -38,10 +38,11 @@ FACTION_SHARES = ("loyalty", "trust")
 STATE_SHARES = ("coercion", "pressure", "trust")
 
 
-@lru_cache(maxsize=None)
+@cache
 def scenario(start_phase: str, tranches: int) -> sim.Scenario:
-    return sim.load_scenario(MINI, overrides={"start_phase": start_phase,
-                                              "state.offer.release_tranche_count": tranches})
+    return sim.load_scenario(
+        MINI, overrides={"start_phase": start_phase, "state.offer.release_tranche_count": tranches}
+    )
 
 
 BASE = scenario("talks", 2)
@@ -76,8 +77,9 @@ def designs(draw):
     # Cross-field rule of the schema: the state cannot promise more prisoners than it holds.
     held = np.zeros(n)
     for fid, fc in s.factions.items():
-        held += np.asarray(table.get(f"factions.{fid}.prisoners_held_count",
-                                     [fc.prisoners_held_count] * n), dtype=float)
+        held += np.asarray(
+            table.get(f"factions.{fid}.prisoners_held_count", [fc.prisoners_held_count] * n), dtype=float
+        )
     if RELEASE in chosen:
         table[RELEASE] = [draw(st.integers(0, int(h))) for h in held]
     elif np.any(held < s.state.offer.prisoner_release_count):
@@ -106,17 +108,28 @@ def drive(s: sim.Scenario, n: int, seed: int, params: pd.DataFrame | None, days:
     initial World)."""
     p = build_params(s, n, params)
     x = kernel.init(p)
-    streams = WorldStreams(seed, 0, n, kernel.slot_count(len(p.faction_ids), len(p.spoiler_ids),
-                                                         len(p.item_kind)))
+    streams = WorldStreams(
+        seed, 0, n, kernel.slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind))
+    )
     yield -1, x
     for day in range(days):
         kernel.step(x, p, streams.next_day(), day)
         yield day, x
 
 
-ACCUMULATED = ("ttp_attacks", "spoiler_attacks", "casualties", "prisoners_promised",
-               "prisoners_released", "to_spoilers", "n_ceasefires", "talks_rounds", "splits",
-               "reunifications", "to_state")
+ACCUMULATED = (
+    "ttp_attacks",
+    "spoiler_attacks",
+    "casualties",
+    "prisoners_promised",
+    "prisoners_released",
+    "to_spoilers",
+    "n_ceasefires",
+    "talks_rounds",
+    "splits",
+    "reunifications",
+    "to_state",
+)
 
 
 def check_world(day: int, x, n: int, start: SimpleNamespace, before: dict | None) -> dict:
@@ -126,8 +139,9 @@ def check_world(day: int, x, n: int, start: SimpleNamespace, before: dict | None
     for k in COUNT_FIELDS:
         assert fac[k].min() >= -SLACK, f"{where}: faction {k} negative: {fac[k].min()}"
     scale = np.maximum(fac["fighters"], 1.0)
-    assert np.all(fac["hardliners"] <= fac["fighters"] + SLACK * scale), \
+    assert np.all(fac["hardliners"] <= fac["fighters"] + SLACK * scale), (
         f"{where}: hardliners exceed fighters"
+    )
     for k in FACTION_SHARES:
         assert np.all((fac[k] >= -SLACK) & (fac[k] <= 1 + SLACK)), f"{where}: faction {k} outside [0, 1]"
     for k in STATE_SHARES:
@@ -139,17 +153,23 @@ def check_world(day: int, x, n: int, start: SimpleNamespace, before: dict | None
     # Conservation of TTP fighters: every one is active, in prison, in custody, dead or gone to
     # a spoiler (defectors to the state keep counting as fighters of their faction).
     now = (fac["fighters"] + fac["held"] + fac["custody"] + fac["killed"] + fac["to_spoilers"]).sum(axis=1)
-    np.testing.assert_allclose(now, start.people, rtol=REL, atol=SLACK,
-                               err_msg=f"{where}: TTP fighters not conserved")
+    np.testing.assert_allclose(
+        now, start.people, rtol=REL, atol=SLACK, err_msg=f"{where}: TTP fighters not conserved"
+    )
     # Spoilers gain exactly the hardliners who left the factions.
     gained = spo.sum(axis=1) - start.spoiler_fighters
-    np.testing.assert_allclose(gained, fac["to_spoilers"].sum(axis=1), rtol=REL,
-                               atol=SLACK * np.maximum(start.people, 1.0).max(),
-                               err_msg=f"{where}: spoiler fighters gained != hardliners lost to spoilers")
+    np.testing.assert_allclose(
+        gained,
+        fac["to_spoilers"].sum(axis=1),
+        rtol=REL,
+        atol=SLACK * np.maximum(start.people, 1.0).max(),
+        err_msg=f"{where}: spoiler fighters gained != hardliners lost to spoilers",
+    )
     # The state cannot release more prisoners than it held at the start.
     released = fac["released"].sum(axis=1)
-    assert np.all(released <= start.prisoners * (1 + REL) + SLACK), \
+    assert np.all(released <= start.prisoners * (1 + REL) + SLACK), (
         f"{where}: released {released} prisoners, held {start.prisoners} at start"
+    )
 
     # Accumulated counts (attacks, casualties, prisoners, events) never go down: no day has a
     # negative count.
@@ -177,9 +197,19 @@ def check_outcomes(w: pd.DataFrame, n: int, days: int, start: SimpleNamespace) -
     assert np.array_equal(cause == "no_ceasefire", ~reached)
     assert np.array_equal(cause == "censored", w["ceasefire_censored"].to_numpy(bool))
     assert np.array_equal(w["n_ceasefires"].to_numpy() >= 1, reached)
-    for col in ("n_ceasefires", "talks_rounds", "ttp_attacks", "spoiler_attacks", "casualties",
-                "prisoners_promised", "prisoners_released", "defections_to_spoilers", "splits",
-                "reunifications", "ttp_fighters_end"):
+    for col in (
+        "n_ceasefires",
+        "talks_rounds",
+        "ttp_attacks",
+        "spoiler_attacks",
+        "casualties",
+        "prisoners_promised",
+        "prisoners_released",
+        "defections_to_spoilers",
+        "splits",
+        "reunifications",
+        "ttp_fighters_end",
+    ):
         assert (w[col] >= -SLACK).all(), f"outcome {col} negative"
     assert (w["defections_to_state"] >= 0).all() and (w["defections_to_state"] <= len(FACTIONS)).all()
     for col in ("ttp_attacks_per_month_ceasefire", "ttp_attacks_per_month_after"):
@@ -189,8 +219,16 @@ def check_outcomes(w: pd.DataFrame, n: int, days: int, start: SimpleNamespace) -
 
 def check_series(ts: pd.DataFrame, w: pd.DataFrame, n: int, days: int, start: SimpleNamespace) -> None:
     assert len(ts) == n * days
-    for col in ("ttp_attacks", "spoiler_attacks", "casualties", "ttp_fighters", "hardliners",
-                "prisoners_released", "spoiler_fighters", "factions_in_umbrella"):
+    for col in (
+        "ttp_attacks",
+        "spoiler_attacks",
+        "casualties",
+        "ttp_fighters",
+        "hardliners",
+        "prisoners_released",
+        "spoiler_fighters",
+        "factions_in_umbrella",
+    ):
         assert (ts[col] >= -SLACK).all(), f"series {col} negative"
     assert (ts["hardliners"] <= ts["ttp_fighters"] * (1 + REL) + SLACK).all()
     for col in ("ttp_trust", "state_trust", "coercion", "pressure"):
@@ -207,8 +245,9 @@ def check_series(ts: pd.DataFrame, w: pd.DataFrame, n: int, days: int, start: Si
         assert g["spoiler_attacks"].sum() == row["spoiler_attacks"]
         assert released[-1] == pytest.approx(row["prisoners_released"], rel=REL, abs=SLACK)
         gained = g["spoiler_fighters"].to_numpy()[-1] - start.spoiler_fighters[world]
-        assert gained == pytest.approx(row["defections_to_spoilers"], rel=REL, abs=1e-6), \
+        assert gained == pytest.approx(row["defections_to_spoilers"], rel=REL, abs=1e-6), (
             f"world {world}: spoilers gained {gained}, outcome says {row['defections_to_spoilers']}"
+        )
 
 
 def run_and_check(s: sim.Scenario, n: int, seed: int, params: pd.DataFrame | None, days: int = DAYS):
@@ -220,7 +259,8 @@ def run_and_check(s: sim.Scenario, n: int, seed: int, params: pd.DataFrame | Non
             start = SimpleNamespace(
                 people=(fighters + held).sum(axis=1),
                 prisoners=held.sum(axis=1),
-                spoiler_fighters=_col(x.spo, "fighters", n).sum(axis=1))
+                spoiler_fighters=_col(x.spo, "fighters", n).sum(axis=1),
+            )
         before = check_world(day, x, n, start, before)
     hand = outcomes.outcome_table(x.ws, days, np.arange(n), outcomes.ttp_fighters(x.fac))
     assert_frame_equal(hand, res.worlds, obj="hand-driven kernel vs sim.run outcome table")
@@ -228,8 +268,13 @@ def run_and_check(s: sim.Scenario, n: int, seed: int, params: pd.DataFrame | Non
     check_series(res.timeseries, res.worlds, n, days, start)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(designs())
 def test_invariants_hold_for_any_parameters(design):
     phase, tranches, n, seed, params = design

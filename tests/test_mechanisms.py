@@ -26,8 +26,13 @@ INDEFINITE = {"ceasefire.term_days": 0}
 _cache: dict[Any, pd.DataFrame] = {}
 
 
-def ensemble(path: Path, overrides: dict[str, Any] | None = None, worlds: int = WORLDS,
-             days: int = DAYS, seed: int = SEED) -> pd.DataFrame:
+def ensemble(
+    path: Path,
+    overrides: dict[str, Any] | None = None,
+    worlds: int = WORLDS,
+    days: int = DAYS,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """Outcome table of a run of ``path`` with ``overrides`` (cached within the module)."""
     overrides = overrides or {}
     key = (str(path), tuple(sorted(overrides.items())), worlds, days, seed)
@@ -64,10 +69,12 @@ def test_reliable_delivery_means_fewer_non_delivery_collapses_and_longer_ceasefi
     share_low, share_high = cause_share(low, "state_non_delivery"), cause_share(high, "state_non_delivery")
     assert share_low > 0.1, f"non-delivery hardly ever ends a ceasefire at low reliability ({share_low:.3f})"
     assert share_high < 0.5 * share_low, (
-        f"state_non_delivery collapses: reliability 0.9 -> {share_high:.3f}, 0.2 -> {share_low:.3f}")
+        f"state_non_delivery collapses: reliability 0.9 -> {share_high:.3f}, 0.2 -> {share_low:.3f}"
+    )
     med_low, med_high = np.median(durations(low)), np.median(durations(high))
     assert med_high > 1.25 * med_low, (
-        f"median ceasefire: reliability 0.9 -> {med_high} days, 0.2 -> {med_low} days")
+        f"median ceasefire: reliability 0.9 -> {med_high} days, 0.2 -> {med_low} days"
+    )
 
 
 # 3. Veto players --------------------------------------------------------------------------------
@@ -83,7 +90,9 @@ def test_united_front_demand_blocks_deals_while_a_faction_is_outside(mini_path, 
     # Until the outside faction is brought back, no deal: few ceasefires in the first 90 days.
     early_q = (quorum["days_to_ceasefire"] < 90).mean()
     early_u = (united["days_to_ceasefire"] < 90).mean()
-    assert early_u < 0.5 * early_q, f"ceasefire within 90 days: united front {early_u:.3f}, quorum {early_q:.3f}"
+    assert early_u < 0.5 * early_q, (
+        f"ceasefire within 90 days: united front {early_u:.3f}, quorum {early_q:.3f}"
+    )
 
 
 # 4. Limited guarantor ---------------------------------------------------------------------------
@@ -91,8 +100,11 @@ def test_united_front_demand_blocks_deals_while_a_faction_is_outside(mini_path, 
 # mini.yaml's mediators are weak guarantors by design (leverage 0.35 and 0.3 discounted by
 # sympathy 0.7 and 0.9: combined pressure 0.135), so their absence barely shows; the mechanism
 # is tested with one mediator that has real leverage over the factions.
-STRONG_MEDIATOR = {**INDEFINITE, "mediators.haqqani.leverage_share": 0.9,
-                   "mediators.haqqani.sympathy_share": 0.1}
+STRONG_MEDIATOR = {
+    **INDEFINITE,
+    "mediators.haqqani.leverage_share": 0.9,
+    "mediators.haqqani.sympathy_share": 0.1,
+}
 
 
 def test_removing_a_strong_mediator_means_more_violations_and_shorter_ceasefires(mini_path):
@@ -100,7 +112,8 @@ def test_removing_a_strong_mediator_means_more_violations_and_shorter_ceasefires
     without = ensemble(mini_path, {**STRONG_MEDIATOR, **NO_MEDIATORS})
     v_with, v_without = violations_per_ceasefire_day(with_med), violations_per_ceasefire_day(without)
     assert v_without > 1.5 * v_with, (
-        f"faction violations per ceasefire day: without mediators {v_without:.5f}, with {v_with:.5f}")
+        f"faction violations per ceasefire day: without mediators {v_without:.5f}, with {v_with:.5f}"
+    )
     m_with, m_without = np.median(durations(with_med)), np.median(durations(without))
     assert m_without < 0.9 * m_with, f"median ceasefire: without mediators {m_without}, with {m_with}"
 
@@ -111,7 +124,9 @@ def test_removing_mediators_of_mini_delays_deals_and_does_not_lengthen_ceasefire
     with_med = ensemble(mini_path)
     without = ensemble(mini_path, NO_MEDIATORS)
     dtc_with, dtc_without = with_med["days_to_ceasefire"].mean(), without["days_to_ceasefire"].mean()
-    assert dtc_without > 1.1 * dtc_with, f"days to ceasefire: without mediators {dtc_without:.1f}, with {dtc_with:.1f}"
+    assert dtc_without > 1.1 * dtc_with, (
+        f"days to ceasefire: without mediators {dtc_without:.1f}, with {dtc_with:.1f}"
+    )
     assert np.mean(durations(without)) <= 1.05 * np.mean(durations(with_med))
 
 

@@ -22,16 +22,26 @@ import pytest
 import sim
 from sim.running import runner
 
-HEAVY = ("numba", "pandas", "matplotlib", "SALib", "ema_workbench", "mesa", "scipy",
-         "sim.core.kernel", "sim.core.compiled")
+HEAVY = (
+    "numba",
+    "pandas",
+    "matplotlib",
+    "SALib",
+    "ema_workbench",
+    "mesa",
+    "scipy",
+    "sim.core.kernel",
+    "sim.core.compiled",
+)
 
 
 def _python(code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     full = dict(os.environ, **env)
     full.pop("HYDRA_FULL_ERROR", None)
     full.pop("NEGSIM_COMPILE_ANNOUNCED", None)
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=full, capture_output=True, text=True, timeout=300
+    )
 
 
 def _ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -46,8 +56,9 @@ def _ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 def test_every_package_directory_is_listed_in_pyproject(repo_root):
     listed = tomllib.loads((repo_root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    found = {".".join(p.parent.relative_to(repo_root).parts)
-             for p in (repo_root / "sim").rglob("__init__.py")}
+    found = {
+        ".".join(p.parent.relative_to(repo_root).parts) for p in (repo_root / "sim").rglob("__init__.py")
+    }
     assert found | {"sim.conf"} == set(listed), "a package is missing from the wheel"
 
 
@@ -55,8 +66,12 @@ def test_configuration_and_scenarios_are_package_data():
     from sim.inputs.scenarios import BEHAVIOUR_FILE, CONF_DIR, SCENARIO_DIR
 
     conf = importlib.resources.files("sim.conf")
-    for name in ("config.yaml", "behaviour.yaml", "scenario/kabul_2022.yaml",
-                 "experiment/reliability_leverage.yaml"):
+    for name in (
+        "config.yaml",
+        "behaviour.yaml",
+        "scenario/kabul_2022.yaml",
+        "experiment/reliability_leverage.yaml",
+    ):
         assert conf.joinpath(name).is_file(), name
     assert Path(str(conf)) == CONF_DIR and BEHAVIOUR_FILE.parent == CONF_DIR
     assert SCENARIO_DIR == CONF_DIR / "scenario"
@@ -85,9 +100,14 @@ def test_git_state_outside_a_checkout_is_empty(tmp_path, repo_root):
 
 def test_shipped_scenario_runs_from_any_directory(tmp_path):
     run_dir = tmp_path / "run"
-    proc = _ok(_python("from sim.cli.run import main\n"
-                       f"main(['scenario=kabul_2022', 'worlds=8', 'days=20', 'plots=false', "
-                       f"'hydra.run.dir={run_dir}'])", cwd=tmp_path))
+    proc = _ok(
+        _python(
+            "from sim.cli.run import main\n"
+            f"main(['scenario=kabul_2022', 'worlds=8', 'days=20', 'plots=false', "
+            f"'hydra.run.dir={run_dir}'])",
+            cwd=tmp_path,
+        )
+    )
     assert "Results:" in proc.stdout
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["scenario"] == "kabul_2022" and summary["worlds"] == 8
@@ -101,9 +121,14 @@ def test_shipped_scenario_runs_from_any_directory(tmp_path):
 
 
 def test_import_sim_loads_no_heavy_library(tmp_path):
-    proc = _ok(_python("import sys, sim, sim.cli.run\n"
-                       f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
-                       "print(sorted(set(sim.__all__) - set(dir(sim))))", cwd=tmp_path))
+    proc = _ok(
+        _python(
+            "import sys, sim, sim.cli.run\n"
+            f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
+            "print(sorted(set(sim.__all__) - set(dir(sim))))",
+            cwd=tmp_path,
+        )
+    )
     loaded, missing = proc.stdout.splitlines()
     assert loaded == "[]", f"imported at start: {loaded}"
     assert missing == "[]"
@@ -121,10 +146,15 @@ def test_public_names_are_the_defining_modules_objects():
 
 def test_help_neither_compiles_nor_imports_the_kernel(tmp_path):
     cache = tmp_path / "cache"
-    proc = _ok(_python("import sys\nfrom sim.cli.run import main\n"
-                       "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert not e.code\n"
-                       f"print([m for m in {HEAVY!r} if m in sys.modules])",
-                       cwd=tmp_path, NEGSIM_CACHE_DIR=str(cache)))
+    proc = _ok(
+        _python(
+            "import sys\nfrom sim.cli.run import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert not e.code\n"
+            f"print([m for m in {HEAVY!r} if m in sys.modules])",
+            cwd=tmp_path,
+            NEGSIM_CACHE_DIR=str(cache),
+        )
+    )
     assert "negsim" in proc.stdout and proc.stdout.splitlines()[-1] == "[]"
     assert "compiling" not in proc.stderr
     assert not cache.exists()
@@ -137,8 +167,10 @@ def test_help_neither_compiles_nor_imports_the_kernel(tmp_path):
 
 def test_compiled_code_cache_is_in_the_cache_folder_and_announced_once(tmp_path):
     cache = tmp_path / "cache"
-    code = ("import numba\nfrom sim.core import compiled\n"
-            "print(compiled.CACHE_DIR)\nprint(numba.config.CACHE_DIR)")
+    code = (
+        "import numba\nfrom sim.core import compiled\n"
+        "print(compiled.CACHE_DIR)\nprint(numba.config.CACHE_DIR)"
+    )
     first = _ok(_python(code, cwd=tmp_path, NEGSIM_CACHE_DIR=str(cache)))
     folder, numba_dir = first.stdout.splitlines()
     assert folder == numba_dir and re.fullmatch(r"numba-[0-9a-f]{16}", Path(folder).name)
@@ -188,13 +220,18 @@ def test_config_hash_changes_with_the_code(monkeypatch):
 
 def test_a_complete_run_is_run_again_after_the_code_changed(tmp_path, mini_path):
     run_dir = tmp_path / "run"
-    call = ("from sim.cli.run import main\n"
-            f"main(['scenario_file={mini_path}', 'worlds=8', 'days=10', 'plots=false', "
-            f"'hydra.run.dir={run_dir}'])")
+    call = (
+        "from sim.cli.run import main\n"
+        f"main(['scenario_file={mini_path}', 'worlds=8', 'days=10', 'plots=false', "
+        f"'hydra.run.dir={run_dir}'])"
+    )
     _ok(_python(call, cwd=tmp_path))
     first = json.loads((run_dir / "manifest.json").read_text())["config_hash"]
     assert "already complete" in _ok(_python(call, cwd=tmp_path)).stdout
-    changed = _ok(_python("import sim.running.runner as r\nr.code_fingerprint = lambda: 'changed'\n"
-                          + call, cwd=tmp_path))
+    changed = _ok(
+        _python(
+            "import sim.running.runner as r\nr.code_fingerprint = lambda: 'changed'\n" + call, cwd=tmp_path
+        )
+    )
     assert "already complete" not in changed.stdout and "Results:" in changed.stdout
     assert json.loads((run_dir / "manifest.json").read_text())["config_hash"] != first

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 import sim
 from sim.explore import analysis
 from sim.report import figures as plots
-from sim.report.run_figures import main as plot_main
+from sim.report.saved_runs import main as plot_main
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -37,8 +37,9 @@ def results(mini_path):
 @pytest.fixture(scope="module")
 def sweep_table(mini_path):
     """(point, world) rows of a 3 x 2 grid over delivery reliability and mediator leverage."""
-    points = analysis.grid({"state.delivery_reliability": [0.2, 0.6, 1.0],
-                            "mediators.haqqani.leverage_share": [0.0, 0.6]})
+    points = analysis.grid(
+        {"state.delivery_reliability": [0.2, 0.6, 1.0], "mediators.haqqani.leverage_share": [0.0, 0.6]}
+    )
     return analysis.run_points(mini_path, points, worlds_per_point=20, days=DAYS, seed=SEED)
 
 
@@ -53,8 +54,9 @@ def caption(fig: Figure) -> str:
     return " ".join(t.get_text() for t in fig.texts)
 
 
-def check_figure(fig: Figure, scenario: str | None = "test mini", worlds: int | None = WORLDS,
-                 seed: int | None = SEED) -> None:
+def check_figure(
+    fig: Figure, scenario: str | None = "test mini", worlds: int | None = WORLDS, seed: int | None = SEED
+) -> None:
     """Title, labelled axes, a legend (or colour bar) and a caption naming run, worlds and seed."""
     assert isinstance(fig, Figure)
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
@@ -63,8 +65,11 @@ def check_figure(fig: Figure, scenario: str | None = "test mini", worlds: int | 
     for ax in axes:
         if ax.has_data():
             # Panels in a row or column may share the label of their first panel.
-            assert ax.get_xlabel() or len(ax.get_shared_x_axes().get_siblings(ax)) > 1 \
-                or not ax.get_subplotspec().is_last_row(), "no x label"
+            assert (
+                ax.get_xlabel()
+                or len(ax.get_shared_x_axes().get_siblings(ax)) > 1
+                or not ax.get_subplotspec().is_last_row()
+            ), "no x label"
             assert ax.get_ylabel() or not ax.get_subplotspec().is_first_col(), "no y label"
     has_key = any(ax.get_legend() is not None for ax in fig.axes) or len(fig.axes) > len(axes)
     assert has_key, "no legend or colour bar"
@@ -93,9 +98,14 @@ def exponential_worlds(rate: float, n: int, horizon: float, seed: int = 0) -> pd
     rng = np.random.default_rng(seed)
     d = rng.exponential(1 / rate, n)
     censored = d >= horizon
-    return pd.DataFrame({"ceasefire_reached": True, "ceasefire_days": np.minimum(d, horizon),
-                         "ceasefire_censored": censored,
-                         "collapse_cause": np.where(censored, "censored", "faction_violation")})
+    return pd.DataFrame(
+        {
+            "ceasefire_reached": True,
+            "ceasefire_days": np.minimum(d, horizon),
+            "ceasefire_censored": censored,
+            "collapse_cause": np.where(censored, "censored", "faction_violation"),
+        }
+    )
 
 
 def test_survival_estimate_matches_exponential():
@@ -103,8 +113,14 @@ def test_survival_estimate_matches_exponential():
     w = exponential_worlds(rate, 4000, horizon, seed=11)
     assert 0.05 < w["ceasefire_censored"].mean() < 0.15  # censoring really happens
     # Worlds without a ceasefire must not change the estimate.
-    none = pd.DataFrame({"ceasefire_reached": [False] * 50, "ceasefire_days": np.nan,
-                         "ceasefire_censored": False, "collapse_cause": "no_ceasefire"})
+    none = pd.DataFrame(
+        {
+            "ceasefire_reached": [False] * 50,
+            "ceasefire_days": np.nan,
+            "ceasefire_censored": False,
+            "collapse_cause": "no_ceasefire",
+        }
+    )
     t = np.array([0.0, 10, 30, 60, 100, 140])
     est = plots.survival_estimate(pd.concat([w, none], ignore_index=True), days=t)
     assert list(est.columns) == ["days", "survival", "lo", "hi"]
@@ -116,19 +132,22 @@ def test_survival_estimate_matches_exponential():
 
 
 def test_survival_estimate_without_censoring_is_empirical():
-    w = pd.DataFrame({"ceasefire_reached": True, "ceasefire_days": [5.0, 10, 10, 20],
-                      "ceasefire_censored": False})
+    w = pd.DataFrame(
+        {"ceasefire_reached": True, "ceasefire_days": [5.0, 10, 10, 20], "ceasefire_censored": False}
+    )
     est = plots.survival_estimate(w, days=[0, 5, 9, 10, 19, 20, 30])
     np.testing.assert_allclose(est["survival"], [1, 0.75, 0.75, 0.25, 0.25, 0, 0])
     assert plots.survival_estimate(w.assign(ceasefire_reached=False)).empty
 
 
 def test_survives_on_hand_made_table():
-    w = pd.DataFrame({
-        "ceasefire_reached": [True, True, True, True, True, False],
-        "ceasefire_days": [100.0, 90, 30, 95, 20, np.nan],
-        "ceasefire_censored": [False, False, False, True, True, False],
-    })
+    w = pd.DataFrame(
+        {
+            "ceasefire_reached": [True, True, True, True, True, False],
+            "ceasefire_days": [100.0, 90, 30, 95, 20, np.nan],
+            "ceasefire_censored": [False, False, False, True, True, False],
+        }
+    )
     # Lasted 90+: 100, 90 and the censored 95; not the ended 30 nor the censored 20.
     assert plots.survives(w, 90) == pytest.approx(3 / 5)
     assert plots.survives(w, 90, among="all") == pytest.approx(3 / 6)
@@ -165,13 +184,19 @@ def test_standard_figures(results, tmp_path):
 
     open_before = plt.get_fignums()
     paths = plots.save_standard_figures(tmp_path / "run", results)
-    assert [p.name for p in paths] == ["survival.png", "distributions.png", "collapse_causes.png",
-                                       "fan_chart.png"]
+    assert [p.name for p in paths] == [
+        "survival.png",
+        "distributions.png",
+        "collapse_causes.png",
+        "fan_chart.png",
+    ]
     for p in paths:
         assert_png(p)
     assert plt.get_fignums() == open_before  # nothing left in pyplot's registry
     # Without a series there is no fan chart.
-    no_series = sim.running.results.Results(results.worlds, None, results.scenario, results.seed, results.days)
+    no_series = sim.running.results.Results(
+        results.worlds, None, results.scenario, results.seed, results.days
+    )
     names = [p.name for p in plots.save_standard_figures(tmp_path / "run2", no_series)]
     assert "fan_chart.png" not in names and len(names) == 3
 
@@ -179,9 +204,14 @@ def test_standard_figures(results, tmp_path):
 def test_each_plot(results, mini_path, tmp_path):
     check_figure(plots.survival({"mini": results}))
     check_figure(plots.distributions(results))
-    check_figure(plots.distributions(results.worlds, columns=["ttp_attacks", "spoiler_attacks", "casualties",
-                                                              "splits", "ceasefire_days"],
-                                     scenario="test mini", seed=SEED))
+    check_figure(
+        plots.distributions(
+            results.worlds,
+            columns=["ttp_attacks", "spoiler_attacks", "casualties", "splits", "ceasefire_days"],
+            scenario="test mini",
+            seed=SEED,
+        )
+    )
     check_figure(plots.fan_chart(results))
     check_figure(plots.collapse_causes({"mini": results}, reached_only=True))
     for name in ("survival", "distributions", "fan_chart", "collapse_causes"):
@@ -208,7 +238,9 @@ def test_overlays_of_several_runs(results, mini_path, tmp_path):
 def test_fan_chart_from_daily_series(mini_path, tmp_path):
     daily = sim.run(mini_path, worlds=30, days=70, seed=1, record="daily")
     monthly = plots.monthly_series(daily.timeseries)
-    assert {"world", "month", "ttp_attacks", "spoiler_attacks", "ceasefire_days", "days"} <= set(monthly.columns)
+    assert {"world", "month", "ttp_attacks", "spoiler_attacks", "ceasefire_days", "days"} <= set(
+        monthly.columns
+    )
     assert monthly.groupby("world")["days"].sum().eq(70).all()
     fig = plots.fan_chart(daily)
     check_figure(fig, worlds=30, seed=1)
@@ -251,8 +283,16 @@ RANGES = {"state.delivery_reliability": (0.2, 1.0), "mediators.haqqani.leverage_
 
 
 def test_sobol_tiny_design(mini_path, tmp_path):
-    df = analysis.sobol(mini_path, RANGES, outcomes=["ttp_attacks", "casualties"], n=8,
-                        worlds_per_point=4, seed=2, days=120, num_resamples=20)
+    df = analysis.sobol(
+        mini_path,
+        RANGES,
+        outcomes=["ttp_attacks", "casualties"],
+        n=8,
+        worlds_per_point=4,
+        seed=2,
+        days=120,
+        num_resamples=20,
+    )
     assert list(df.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
     assert len(df) == 4 and set(df["parameter"]) == set(RANGES)
     assert np.isfinite(df[["S1", "S1_conf", "ST", "ST_conf"]].to_numpy()).all()
@@ -272,8 +312,11 @@ def test_sobol_rejects_bad_ranges(mini_path):
 
 
 def test_discovery_bounds_inside_ranges(mini_path, tmp_path):
-    ranges = {**RANGES, "spoilers.iskp.outbidding_share": (0.0, 1.0),
-              "factions.mehsud_central.fighters_count": (1000, 4000)}
+    ranges = {
+        **RANGES,
+        "spoilers.iskp.outbidding_share": (0.0, 1.0),
+        "factions.mehsud_central.fighters_count": (1000, 4000),
+    }
     d = analysis.discover(mini_path, ranges, outcome="survives_60", points=300, days=DAYS, seed=4)
     box = d.box.set_index("parameter")
     assert list(box.index) == list(ranges)
@@ -298,7 +341,7 @@ def test_discovery_bounds_inside_ranges(mini_path, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------
-# python -m sim.report.run_figures
+# python -m sim.cli.figures
 # ------------------------------------------------------------------------------------------
 
 
@@ -307,8 +350,16 @@ def write_run_dir(path: Path, results) -> Path:
     results.worlds.to_parquet(path / "worlds.parquet", index=False)
     if results.timeseries is not None:
         results.timeseries.to_parquet(path / "timeseries.parquet", index=False)
-    (path / "summary.json").write_text(json.dumps({"scenario": "mini_run", "seed": results.seed,
-                                                   "days": results.days, "worlds": len(results.worlds)}))
+    (path / "summary.json").write_text(
+        json.dumps(
+            {
+                "scenario": "mini_run",
+                "seed": results.seed,
+                "days": results.days,
+                "worlds": len(results.worlds),
+            }
+        )
+    )
     return path
 
 
@@ -334,9 +385,14 @@ def test_plot_command_sweep(sweep_table, tmp_path):
     d.mkdir()
     sweep_table.rename(columns={"point": "job"}).to_parquet(d / "sweep.parquet", index=False)
     assert plot_main([str(d), "--outcome", "survives_30"]) == 0
-    for name in ("distributions.png", "survival.png", "collapse_causes.png", "response_survives_30.png",
-                 "response_survives_30__state_delivery_reliability.png",
-                 "response_survives_30__mediators_haqqani_leverage_share.png"):
+    for name in (
+        "distributions.png",
+        "survival.png",
+        "collapse_causes.png",
+        "response_survives_30.png",
+        "response_survives_30__state_delivery_reliability.png",
+        "response_survives_30__mediators_haqqani_leverage_share.png",
+    ):
         assert_png(d / name)
 
 
@@ -351,7 +407,12 @@ def test_plot_command_errors(tmp_path, capsys):
     assert plot_main(["compare", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
     # As a command: exit status 2 and no traceback.
-    proc = subprocess.run([sys.executable, "-m", "sim.report.run_figures", str(tmp_path / "nope")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli.figures", str(tmp_path / "nope")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr

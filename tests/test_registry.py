@@ -125,14 +125,17 @@ def test_frame_rejects_an_undeclared_column():
         registry.frame(Table.CEASEFIRES, {k: v for k, v in values.items() if k != "days"})
 
 
-@pytest.mark.parametrize("table, record", [("worlds", None), ("ceasefires", None),
-                                           ("timeseries", "daily"), ("timeseries", "monthly")])
+@pytest.mark.parametrize(
+    "table, record",
+    [("worlds", None), ("ceasefires", None), ("timeseries", "daily"), ("timeseries", "monthly")],
+)
 def test_parquet_tables_carry_unit_and_meaning(tmp_path, daily, monthly, table, record):
     df = {"worlds": daily.worlds, "ceasefires": daily.ceasefires}.get(table)
     if df is None:
         df = (daily if record == "daily" else monthly).timeseries
-    path = write_parquet_atomic(df, tmp_path / f"{table}.parquet",
-                                fields=parquet_fields(list(df.columns), table, record))
+    path = write_parquet_atomic(
+        df, tmp_path / f"{table}.parquet", fields=parquet_fields(list(df.columns), table, record)
+    )
     schema = pq.read_schema(path)
     declared = registry.field_metadata(table, record)
     for name in df.columns:

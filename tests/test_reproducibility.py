@@ -55,8 +55,10 @@ def test_chunk_size_does_not_change_results(mini_path, chunk):
     other = _run(mini_path, worlds=300, seed=5, record="daily", chunk_worlds=chunk)
     assert_frame_equal(reference.worlds, other.worlds)
     key = ["world", "day"]
-    assert_frame_equal(reference.timeseries.sort_values(key).reset_index(drop=True),
-                       other.timeseries.sort_values(key).reset_index(drop=True))
+    assert_frame_equal(
+        reference.timeseries.sort_values(key).reset_index(drop=True),
+        other.timeseries.sort_values(key).reset_index(drop=True),
+    )
 
 
 @pytest.mark.parametrize("chunk", [64, 100])
@@ -74,15 +76,17 @@ def test_split_with_first_world_equals_one_run(mini_path, split, chunk):
     total = 300
     whole = _run(mini_path, worlds=total, seed=9, record="daily")
     head = _run(mini_path, worlds=split, seed=9, record="daily", chunk_worlds=chunk)
-    tail = _run(mini_path, worlds=total - split, seed=9, record="daily", chunk_worlds=chunk,
-                first_world=split)
+    tail = _run(
+        mini_path, worlds=total - split, seed=9, record="daily", chunk_worlds=chunk, first_world=split
+    )
     assert list(tail.worlds["world"]) == list(range(split, total))
     joined = pd.concat([head.worlds, tail.worlds], ignore_index=True)
     assert_frame_equal(whole.worlds, joined)
     ts = pd.concat([head.timeseries, tail.timeseries], ignore_index=True)
     key = ["world", "day"]
-    assert_frame_equal(whole.timeseries.sort_values(key).reset_index(drop=True),
-                       ts.sort_values(key).reset_index(drop=True))
+    assert_frame_equal(
+        whole.timeseries.sort_values(key).reset_index(drop=True), ts.sort_values(key).reset_index(drop=True)
+    )
 
 
 @pytest.mark.parametrize("workers", [2])
@@ -146,10 +150,13 @@ def test_days_drawn_per_call_do_not_change_the_numbers(block_days):
     reference = WorldStreams(3, 40, 130, 9, block_days=7)
     other = WorldStreams(3, 40, 130, 9, block_days=block_days)
     # A block's buffer is reused by the next block: copy each before asking for the next.
-    want = np.concatenate([b[:, : min(7, days - 7 * i)].copy()
-                           for i, b in enumerate(reference.blocks(days))], axis=1)
-    got = np.concatenate([b[:, : min(block_days, days - block_days * i)].copy()
-                          for i, b in enumerate(other.blocks(days))], axis=1)
+    want = np.concatenate(
+        [b[:, : min(7, days - 7 * i)].copy() for i, b in enumerate(reference.blocks(days))], axis=1
+    )
+    got = np.concatenate(
+        [b[:, : min(block_days, days - block_days * i)].copy() for i, b in enumerate(other.blocks(days))],
+        axis=1,
+    )
     assert want.shape == (3, days, 64, 9)
     np.testing.assert_array_equal(got, want)
 
@@ -164,12 +171,21 @@ def test_a_chunk_of_many_worlds_draws_fewer_days_at_a_time():
 def test_split_with_first_world_and_params(mini_path):
     total, split = 200, 90
     rng = np.random.default_rng(0)
-    params = pd.DataFrame({"state.delivery_reliability": rng.uniform(0, 1, total),
-                           "mediators.haqqani.leverage_share": rng.uniform(0, 1, total)})
+    params = pd.DataFrame(
+        {
+            "state.delivery_reliability": rng.uniform(0, 1, total),
+            "mediators.haqqani.leverage_share": rng.uniform(0, 1, total),
+        }
+    )
     whole = _run(mini_path, worlds=total, seed=3, params=params).worlds
     head = _run(mini_path, worlds=split, seed=3, params=params.iloc[:split].reset_index(drop=True))
-    tail = _run(mini_path, worlds=total - split, seed=3, first_world=split,
-                params=params.iloc[split:].reset_index(drop=True))
+    tail = _run(
+        mini_path,
+        worlds=total - split,
+        seed=3,
+        first_world=split,
+        params=params.iloc[split:].reset_index(drop=True),
+    )
     assert_frame_equal(whole, pd.concat([head.worlds, tail.worlds], ignore_index=True))
 
 
@@ -177,35 +193,40 @@ def test_split_with_first_world_and_params(mini_path):
 def test_world_does_not_depend_on_batch_size(mini_path, world):
     small = _run(mini_path, worlds=world + 5, seed=31).worlds
     large = _run(mini_path, worlds=200, seed=31).worlds
-    assert_frame_equal(small.iloc[[world]].reset_index(drop=True),
-                       large.iloc[[world]].reset_index(drop=True))
+    assert_frame_equal(small.iloc[[world]].reset_index(drop=True), large.iloc[[world]].reset_index(drop=True))
 
 
 def test_world_5_of_10_equals_world_5_of_200(mini_path):
     small = _run(mini_path, worlds=10, seed=31, record="daily")
     large = _run(mini_path, worlds=200, seed=31, record="daily")
-    assert_frame_equal(small.worlds.iloc[[5]].reset_index(drop=True),
-                       large.worlds.iloc[[5]].reset_index(drop=True))
+    assert_frame_equal(
+        small.worlds.iloc[[5]].reset_index(drop=True), large.worlds.iloc[[5]].reset_index(drop=True)
+    )
     ts_small = small.timeseries[small.timeseries["world"] == 5].reset_index(drop=True)
     ts_large = large.timeseries[large.timeseries["world"] == 5].reset_index(drop=True)
     assert_frame_equal(ts_small, ts_large)
 
 
-@pytest.mark.parametrize("column,new_value", [
-    ("state.delivery_reliability", 0.0),
-    ("factions.mehsud_central.hardline_share", 0.95),
-    ("mediators.haqqani.present", False),
-])
+@pytest.mark.parametrize(
+    "column,new_value",
+    [
+        ("state.delivery_reliability", 0.0),
+        ("factions.mehsud_central.hardline_share", 0.95),
+        ("mediators.haqqani.present", False),
+    ],
+)
 def test_changing_one_world_parameter_leaves_other_worlds_alone(mini_path, column, new_value):
     worlds = 130
     rng = np.random.default_rng(1)
     # Full delivery everywhere, so that prisoners are released (into the custody of the mediator
     # that takes custody) in most worlds and each change below has something to act on.
-    params = pd.DataFrame({
-        "state.delivery_reliability": np.ones(worlds),
-        "factions.mehsud_central.hardline_share": rng.uniform(0.2, 0.6, worlds),
-        "mediators.haqqani.present": np.ones(worlds, dtype=bool),
-    })
+    params = pd.DataFrame(
+        {
+            "state.delivery_reliability": np.ones(worlds),
+            "factions.mehsud_central.hardline_share": rng.uniform(0.2, 0.6, worlds),
+            "mediators.haqqani.present": np.ones(worlds, dtype=bool),
+        }
+    )
     a = _run(mini_path, worlds=worlds, seed=12, params=params, record="daily")
     # Change a world of the second random-stream group in which prisoners were released.
     candidates = a.worlds.index[(a.worlds["world"] >= 64) & (a.worlds["prisoners_released"] > 0)]
@@ -222,5 +243,6 @@ def test_changing_one_world_parameter_leaves_other_worlds_alone(mini_path, colum
     keep_ts = ts_a["world"] != changed
     assert_frame_equal(ts_a[keep_ts].reset_index(drop=True), ts_b[keep_ts].reset_index(drop=True))
     # ...while the world whose parameter changed did change (else the test proves nothing).
-    assert not ts_a[~keep_ts].reset_index(drop=True).equals(ts_b[~keep_ts].reset_index(drop=True)), \
+    assert not ts_a[~keep_ts].reset_index(drop=True).equals(ts_b[~keep_ts].reset_index(drop=True)), (
         f"changing {column} of world {changed} changed nothing"
+    )

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf
 
-from sim.inputs.scenarios import leaf_paths, load_scenario, missing_sources, to_dict
 from sim.core.types import CollapseCause
+from sim.inputs.scenarios import leaf_paths, load_scenario, missing_sources, to_dict
 from sim.report.patterns import EPISODES as VALIDATION_EPISODES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,10 +36,14 @@ def _all_present_false(base: dict[str, Any]) -> dict[str, Any]:
 COUNTERFACTUALS = {
     "kabul_2022_full_delivery": ("kabul_2022", lambda base: {"state.delivery_reliability": 1.0}),
     "kabul_2022_no_mediator": ("kabul_2022", _all_present_false),
-    "secret_talks_2020_no_unity_demand": ("secret_talks_2020",
-                                          lambda base: {"state.insists_united_front": False}),
-    "ceasefire_2021_prisoners_first": ("ceasefire_2021",
-                                       lambda base: {"state.offer.release_before_ceasefire": True}),
+    "secret_talks_2020_no_unity_demand": (
+        "secret_talks_2020",
+        lambda base: {"state.insists_united_front": False},
+    ),
+    "ceasefire_2021_prisoners_first": (
+        "ceasefire_2021",
+        lambda base: {"state.offer.release_before_ceasefire": True},
+    ),
 }
 
 # Observed keys shared by every file (see the comment above `observed:` in any scenario file).
@@ -73,8 +77,7 @@ def raw(name: str) -> dict[str, Any]:
 
 
 def value_leaves(r: dict[str, Any]) -> list[str]:
-    return leaf_paths({k: v for k, v in r.items()
-                       if k not in ("name", "description", "sources", "observed")})
+    return leaf_paths({k: v for k, v in r.items() if k not in ("name", "description", "sources", "observed")})
 
 
 def flat(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -95,8 +98,14 @@ def model_values(name: str) -> dict[str, Any]:
 
 
 def norm(s: str) -> str:
-    for a, b in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),
-                 ("\u2013", "-"), ("\u2014", "-")):
+    for a, b in (
+        ("\u2019", "'"),
+        ("\u2018", "'"),
+        ("\u201c", '"'),
+        ("\u201d", '"'),
+        ("\u2013", "-"),
+        ("\u2014", "-"),
+    ):
         s = s.replace(a, b)
     return " ".join(s.lower().split())
 
@@ -126,9 +135,14 @@ def test_no_stale_sources(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sources_name_a_seed_or_assumption(name):
-    bad = {k: v for k, v in (raw(name).get("sources") or {}).items()
-           if not isinstance(v, str) or not SOURCE_START.match(v)}
-    assert not bad, f"{name}: a source must start with 'NNN:' (NNN in {sorted(SEED_IDS)}) or 'assumption': {bad}"
+    bad = {
+        k: v
+        for k, v in (raw(name).get("sources") or {}).items()
+        if not isinstance(v, str) or not SOURCE_START.match(v)
+    }
+    assert not bad, (
+        f"{name}: a source must start with 'NNN:' (NNN in {sorted(SEED_IDS)}) or 'assumption': {bad}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -185,15 +199,22 @@ def test_observed_uses_shared_keys(name):
             if not _is_date(value):
                 problems.append(f"{key} = {value!r}: expected a quoted date YYYY-MM-DD")
         elif kind == "date_pair":
-            if not (isinstance(value, list) and len(value) == 2 and all(map(_is_date, value))
-                    and value[0] <= value[1]):
+            if not (
+                isinstance(value, list)
+                and len(value) == 2
+                and all(map(_is_date, value))
+                and value[0] <= value[1]
+            ):
                 problems.append(f"{key} = {value!r}: expected [earliest, latest] dates")
         elif kind == "faction_ids":
             if not (isinstance(value, list) and set(value) <= factions):
                 problems.append(f"{key} = {value!r}: expected faction ids of this file")
         elif kind == "period_counts":
-            if not (isinstance(value, dict) and value and all(
-                    PERIOD.match(str(p)) and type(c) is int and c >= 0 for p, c in value.items())):
+            if not (
+                isinstance(value, dict)
+                and value
+                and all(PERIOD.match(str(p)) and type(c) is int and c >= 0 for p, c in value.items())
+            ):
                 problems.append(f"{key} = {value!r}: expected {{ISO period: count}}")
     assert not problems, f"{name}: " + "; ".join(problems)
 
@@ -204,13 +225,15 @@ def test_observed_ended_by_is_a_collapse_cause(name):
     if "ended_by" in observed:
         assert observed["ended_by"] in CollapseCause.__members__, (
             f"{name}: observed.ended_by = {observed['ended_by']!r}, expected one of "
-            f"{list(CollapseCause.__members__)}")
+            f"{list(CollapseCause.__members__)}"
+        )
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_no_behaviour_block(name):
     assert "behaviour" not in raw(name), (
-        f"{name}: shipped scenarios use the shared behavioural parameters from the code")
+        f"{name}: shipped scenarios use the shared behavioural parameters from the code"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(COUNTERFACTUALS))
@@ -222,7 +245,8 @@ def test_counterfactual_changes_only_what_its_name_says(name):
     assert set(base) == set(cf), f"{name}: fields differ from {base_name}: {set(base) ^ set(cf)}"
     changed = {k for k in base if base[k] != cf[k]}
     assert changed == set(expected), (
-        f"{name}: changed {sorted(changed)}, but its name promises only {sorted(expected)}")
+        f"{name}: changed {sorted(changed)}, but its name promises only {sorted(expected)}"
+    )
     for path, value in expected.items():
         assert cf[path] == value, f"{name}: {path} = {cf[path]!r}, expected {value!r}"
 
@@ -235,7 +259,8 @@ def test_counterfactual_sources_change_with_the_values(name):
     assert set(base_src) == set(cf_src)
     differ = {k for k in base_src if base_src[k] != cf_src[k]}
     assert differ == expected, (
-        f"{name}: sources changed for {sorted(differ)}, expected exactly {sorted(expected)}")
+        f"{name}: sources changed for {sorted(differ)}, expected exactly {sorted(expected)}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(COUNTERFACTUALS))

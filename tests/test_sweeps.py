@@ -23,8 +23,13 @@ import sim
 from sim.explore import design, sweep
 from sim.inputs.scenarios import load_scenario
 
-GRID = ["+experiment=reliability_leverage", "worlds=64", "days=60",
-        "scenario.state.delivery_reliability=0.3,0.9", "scenario.mediators.haqqani.leverage_share=0.2,0.6"]
+GRID = [
+    "+experiment=reliability_leverage",
+    "worlds=64",
+    "days=60",
+    "scenario.state.delivery_reliability=0.3,0.9",
+    "scenario.mediators.haqqani.leverage_share=0.2,0.6",
+]
 RANGES = {"state.delivery_reliability": (0.1, 1.0), "mediators.haqqani.leverage_share": (0.0, 0.8)}
 
 
@@ -35,8 +40,14 @@ def _env() -> dict:
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -46,8 +57,9 @@ def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 def api_worlds(overrides: dict, worlds: int = 64, days: int = 60, seed: int = 0) -> pd.DataFrame:
     """What sim.run gives for one sweep job (the command line must give the same)."""
-    return sim.run(load_scenario("kabul_2022", overrides=overrides), worlds=worlds, days=days,
-                   seed=seed).worlds
+    return sim.run(
+        load_scenario("kabul_2022", overrides=overrides), worlds=worlds, days=days, seed=seed
+    ).worlds
 
 
 def assert_fields_described(path: Path) -> None:
@@ -55,8 +67,11 @@ def assert_fields_described(path: Path) -> None:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
-    bare = [f.name for f in schema if not (f.metadata or {}).get(b"unit")
-            or not (f.metadata or {}).get(b"meaning")]
+    bare = [
+        f.name
+        for f in schema
+        if not (f.metadata or {}).get(b"unit") or not (f.metadata or {}).get(b"meaning")
+    ]
     assert not bare, f"{path.name}: columns without unit or meaning: {bare}"
 
 
@@ -74,13 +89,22 @@ def no_leftovers(d: Path) -> None:
 
 
 def test_job_labels_are_readable_and_deterministic():
-    ov = ["scenario.state.delivery_reliability=0.2", "+experiment=reliability_leverage", "workers=2",
-          "scenario.state.offer.withdrawal_districts=[north_waziristan,bajaur]",
-          "scenario.factions.a.hardline_share=0.1", "scenario.factions.b.hardline_share=0.2",
-          "hydra/launcher=joblib", "worlds=100", "scenario.state.offer.withdrawal_districts=[]"]
+    ov = [
+        "scenario.state.delivery_reliability=0.2",
+        "+experiment=reliability_leverage",
+        "workers=2",
+        "scenario.state.offer.withdrawal_districts=[north_waziristan,bajaur]",
+        "scenario.factions.a.hardline_share=0.1",
+        "scenario.factions.b.hardline_share=0.2",
+        "hydra/launcher=joblib",
+        "worlds=100",
+        "scenario.state.offer.withdrawal_districts=[]",
+    ]
     label = sweep.job_label(ov[:8])
-    assert label == ("delivery_reliability=0.2,withdrawal_districts=north_waziristan+bajaur,"
-                     "a.hardline_share=0.1,b.hardline_share=0.2,worlds=100")
+    assert label == (
+        "delivery_reliability=0.2,withdrawal_districts=north_waziristan+bajaur,"
+        "a.hardline_share=0.1,b.hardline_share=0.2,worlds=100"
+    )
     assert sweep.job_label(ov[:8]) == label
     assert sweep.job_label([ov[-1]]) == "withdrawal_districts=none"
     assert sweep.job_label(["+experiment=x", "progress=false"]) == "default"
@@ -121,6 +145,7 @@ def test_experiments_compose():
         jobs = sweep.expand_sweep([], {k: str(v) for k, v in eps.hydra.sweeper.params.items()})
         # every documented episode of the validation report, shipped and changed
         from sim.report.patterns import EPISODES
+
         assert sorted({sweep.job_values(j)["scenario"] for j in jobs}) == sorted(EPISODES)
         assert len(jobs) == 2 * len(EPISODES)
         changed = compose("config", ["scenario=swat_2009", "+change=full_delivery"])
@@ -160,9 +185,9 @@ def test_grid_experiment_runs_and_collects(tmp_path, launcher):
     assert list(table.columns[:3]) == ["job", *swept]
     assert set(sim.OUTCOME_COLUMNS) <= set(table.columns)
     assert table.groupby("job").size().tolist() == [worlds] * n_jobs
-    from sim.report.run_figures import swept_columns
+    from sim.report.saved_runs import swept_columns
 
-    assert set(swept_columns(table)) <= set(swept)  # the format sim.report.run_figures reads
+    assert set(swept_columns(table)) <= set(swept)  # the format sim.report.saved_runs reads
 
     jobs = pd.read_parquet(d / "jobs.parquet")
     assert (jobs["status"] == "complete").all() and len(jobs) == n_jobs
@@ -172,8 +197,9 @@ def test_grid_experiment_runs_and_collects(tmp_path, launcher):
         assert_fields_described(d / name)
     # every launcher gives what the API gives for the same job
     mine = table[(table[swept[0]] == 0.9) & (table[swept[1]] == 0.6)]
-    expect = api_worlds({"state.delivery_reliability": 0.9, "mediators.haqqani.leverage_share": 0.6},
-                        worlds=worlds)
+    expect = api_worlds(
+        {"state.delivery_reliability": 0.9, "mediators.haqqani.leverage_share": 0.6}, worlds=worlds
+    )
     pd.testing.assert_frame_equal(mine[list(expect.columns)].reset_index(drop=True), expect)
     no_leftovers(d)
 
@@ -185,21 +211,48 @@ def test_a_joblib_job_steps_on_one_thread_and_a_basic_job_on_every_core(tmp_path
 
     for launcher, want in (("joblib", 1), ("basic", cores())):
         d = tmp_path / launcher
-        ok(run_cli(["-m", "+experiment=reliability_leverage", "worlds=128", "days=20",
-                    "scenario.state.delivery_reliability=0.3,0.9", f"hydra/launcher={launcher}",
-                    f"hydra.sweep.dir={d}"], tmp_path, timeout=180))
+        ok(
+            run_cli(
+                [
+                    "-m",
+                    "+experiment=reliability_leverage",
+                    "worlds=128",
+                    "days=20",
+                    "scenario.state.delivery_reliability=0.3,0.9",
+                    f"hydra/launcher={launcher}",
+                    f"hydra.sweep.dir={d}",
+                ],
+                tmp_path,
+                timeout=180,
+            )
+        )
         manifests = [json.loads(p.read_text()) for p in d.glob("*/manifest.json")]
         assert len(manifests) >= 2
         assert {m["threads"] for m in manifests} == {want}, launcher
 
+
 def test_episode_set_under_one_change(tmp_path):
     d = tmp_path / "episodes"
-    ok(run_cli(["-m", "+experiment=episodes_full_delivery", "scenario=kabul_2022,swat_2009",
-                "worlds=64", "days=30", f"hydra.sweep.dir={d}"], tmp_path))
+    ok(
+        run_cli(
+            [
+                "-m",
+                "+experiment=episodes_full_delivery",
+                "scenario=kabul_2022,swat_2009",
+                "worlds=64",
+                "days=30",
+                f"hydra.sweep.dir={d}",
+            ],
+            tmp_path,
+        )
+    )
     jobs = pd.read_parquet(d / "jobs.parquet")
-    assert sorted(zip(jobs["scenario"], jobs["change"])) == [
-        ("kabul_2022", "full_delivery"), ("kabul_2022", "none"),
-        ("swat_2009", "full_delivery"), ("swat_2009", "none")]
+    assert sorted(zip(jobs["scenario"], jobs["change"], strict=False)) == [
+        ("kabul_2022", "full_delivery"),
+        ("kabul_2022", "none"),
+        ("swat_2009", "full_delivery"),
+        ("swat_2009", "none"),
+    ]
     for _, row in jobs.iterrows():
         s = yaml.safe_load((d / row["job_dir"] / "scenario.yaml").read_text())
         shipped = load_scenario(row["scenario"]).state.delivery_reliability
@@ -214,11 +267,19 @@ def test_episode_set_under_one_change(tmp_path):
 
 def test_collect_lists_a_failed_job_and_keeps_the_others(tmp_path):
     d = tmp_path / "sweep"
-    proc = run_cli(["-m", "+experiment=reliability_leverage", "worlds=64", "days=30",
-                    "scenario.state.delivery_reliability=0.5",
-                    "scenario.mediators.haqqani.leverage_share=0.5",
-                    "scenario.state.offer.prisoner_release_count=10,5000",  # 5000 > prisoners held
-                    f"hydra.sweep.dir={d}"], tmp_path)
+    proc = run_cli(
+        [
+            "-m",
+            "+experiment=reliability_leverage",
+            "worlds=64",
+            "days=30",
+            "scenario.state.delivery_reliability=0.5",
+            "scenario.mediators.haqqani.leverage_share=0.5",
+            "scenario.state.offer.prisoner_release_count=10,5000",  # 5000 > prisoners held
+            f"hydra.sweep.dir={d}",
+        ],
+        tmp_path,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "failed: " in proc.stderr and "prisoner_release_count" in proc.stderr
     table = pd.read_parquet(d / "sweep.parquet")
@@ -243,11 +304,24 @@ def _complete(d: Path) -> int:
 
 def test_sweep_killed_halfway_and_rerun_completes(tmp_path):
     d = tmp_path / "sweep"
-    args = ["-m", "+experiment=reliability_leverage", "worlds=2048", "days=730", "chunk_worlds=256",
-            "scenario.state.delivery_reliability=0.3,0.6,0.9",
-            "scenario.mediators.haqqani.leverage_share=0.5", f"hydra.sweep.dir={d}"]
-    p = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=tmp_path, env=_env(),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    args = [
+        "-m",
+        "+experiment=reliability_leverage",
+        "worlds=2048",
+        "days=730",
+        "chunk_worlds=256",
+        "scenario.state.delivery_reliability=0.3,0.6,0.9",
+        "scenario.mediators.haqqani.leverage_share=0.5",
+        f"hydra.sweep.dir={d}",
+    ]
+    p = subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         # wait until one job is complete and the next one has finished chunks, then SIGKILL
         end = time.monotonic() + 90
@@ -281,8 +355,11 @@ def test_sweep_killed_halfway_and_rerun_completes(tmp_path):
     # every job, resumed or not, equals an uninterrupted run
     for level in (0.3, 0.6, 0.9):
         mine = table[table["state.delivery_reliability"] == level]
-        expect = api_worlds({"state.delivery_reliability": level,
-                             "mediators.haqqani.leverage_share": 0.5}, worlds=2048, days=730)
+        expect = api_worlds(
+            {"state.delivery_reliability": level, "mediators.haqqani.leverage_share": 0.5},
+            worlds=2048,
+            days=730,
+        )
         pd.testing.assert_frame_equal(mine[list(expect.columns)].reset_index(drop=True), expect)
 
 
@@ -293,16 +370,18 @@ def test_long_run_resumes_from_finished_chunks(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     key = runner.config_hash({"x": 1})
-    full, info = runner.run_checkpointed(run_dir, s, worlds=1000, days=60, seed=4, record="monthly",
-                                         chunk_worlds=128, key=key)
+    full, info = runner.run_checkpointed(
+        run_dir, s, worlds=1000, days=60, seed=4, record="monthly", chunk_worlds=128, key=key
+    )
     assert info["chunks_resumed"] == 0
     # simulate a kill: two chunks lost, a half-written file left behind
     chunks = sorted((run_dir / ".chunks").glob("worlds-*.parquet"))
     chunks[3].unlink()
     chunks[-1].unlink()
     (run_dir / ".chunks" / ".worlds-x.parquet.1.ab.tmp").write_bytes(b"junk")
-    again, info = runner.run_checkpointed(run_dir, s, worlds=1000, days=60, seed=4,
-                                          record="monthly", chunk_worlds=512, key=key)
+    again, info = runner.run_checkpointed(
+        run_dir, s, worlds=1000, days=60, seed=4, record="monthly", chunk_worlds=512, key=key
+    )
     assert info["chunks_resumed"] == len(chunks) - 2
     pd.testing.assert_frame_equal(again.worlds, full.worlds)
     pd.testing.assert_frame_equal(again.timeseries, full.timeseries)
@@ -311,8 +390,9 @@ def test_long_run_resumes_from_finished_chunks(tmp_path):
     pd.testing.assert_frame_equal(again.timeseries, direct.timeseries)
     assert not list((run_dir / ".chunks").glob("*.tmp"))
     # other settings: the old checkpoints are not used
-    _, info = runner.run_checkpointed(run_dir, s, worlds=1000, days=60, seed=5, chunk_worlds=512,
-                                      key=runner.config_hash({"x": 2}))
+    _, info = runner.run_checkpointed(
+        run_dir, s, worlds=1000, days=60, seed=5, chunk_worlds=512, key=runner.config_hash({"x": 2})
+    )
     assert info["chunks_resumed"] == 0
 
 
@@ -338,8 +418,19 @@ def test_workers_2_equals_workers_1_byte_for_byte(tmp_path):
     outs = {}
     for w in (1, 2):
         run_dir = tmp_path / f"w{w}"
-        ok(run_cli(["worlds=700", "days=60", "chunk_worlds=128", f"workers={w}", "plots=false",
-                    f"hydra.run.dir={run_dir}"], tmp_path))
+        ok(
+            run_cli(
+                [
+                    "worlds=700",
+                    "days=60",
+                    "chunk_worlds=128",
+                    f"workers={w}",
+                    "plots=false",
+                    f"hydra.run.dir={run_dir}",
+                ],
+                tmp_path,
+            )
+        )
         outs[w] = run_dir
         assert json.loads((run_dir / "manifest.json").read_text())["workers"] == w
     for name in ("worlds.parquet", "ceasefires.parquet"):
@@ -360,24 +451,32 @@ def test_workers_and_chunks_do_not_change_results():
         sim.run("kabul_2022", worlds=300, days=40, params=bad, chunk_worlds=64)
 
 
-
-@pytest.mark.parametrize("worlds,first,chunk,workers", [
-    (10_000, 0, 512, 2), (10_000, 100, 512, 2), (1_000, 0, 512, 2), (300, 0, 512, 2),
-    (100_000, 70, 512, 8), (10_000, 0, 512, 1), (5_000, 0, 64, 3)])
+@pytest.mark.parametrize(
+    "worlds,first,chunk,workers",
+    [
+        (10_000, 0, 512, 2),
+        (10_000, 100, 512, 2),
+        (1_000, 0, 512, 2),
+        (300, 0, 512, 2),
+        (100_000, 70, 512, 8),
+        (10_000, 0, 512, 1),
+        (5_000, 0, 64, 3),
+    ],
+)
 def test_chunk_plan_covers_the_worlds_in_whole_groups_with_a_finer_tail(worlds, first, chunk, workers):
-    from sim.running.ensemble import TAIL_CHUNKS_PER_WORKER, plan_chunks
     from sim.core.streams import GROUP
+    from sim.running.ensemble import TAIL_CHUNKS_PER_WORKER, plan_chunks
 
     spans = plan_chunks(worlds, first, chunk, workers)
     assert spans[0][0] == 0 and spans[-1][1] == worlds
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), "gaps or overlaps"
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False)), "gaps or overlaps"
     sizes = [hi - lo for lo, hi in spans]
     assert max(sizes) <= max(chunk, GROUP)
     # every chunk but the last ends on a random-stream group, so each draws whole groups
     assert all((first + hi) % GROUP == 0 for _, hi in spans[:-1])
     if workers > 1 and max(sizes) > GROUP:
         body = max(sizes)
-        tail = sizes[-TAIL_CHUNKS_PER_WORKER * workers:]
+        tail = sizes[-TAIL_CHUNKS_PER_WORKER * workers :]
         assert max(tail) <= max(GROUP, body // 4), "the last chunks should be cut smaller"
     if workers == 1:
         assert sizes[:-1] == [chunk] * (len(sizes) - 1)
@@ -390,6 +489,7 @@ def test_a_finer_tail_of_chunks_on_two_workers_gives_the_same_results():
     pd.testing.assert_frame_equal(other.worlds, base.worlds)
     pd.testing.assert_frame_equal(other.timeseries, base.timeseries)
     pd.testing.assert_frame_equal(other.ceasefires, base.ceasefires)
+
 
 # --------------------------------------------------------------------------------------------
 # Designs in one batch, and the model as functions
@@ -435,30 +535,42 @@ def test_design_experiment_on_the_command_line(tmp_path):
     import sim.inputs.settings
 
     run_dir = tmp_path / "design"
-    args = ["+experiment=design_reliability_leverage", "design.points=30", "worlds=2", "days=30",
-            "plots=false", f"hydra.run.dir={run_dir}"]
+    args = [
+        "+experiment=design_reliability_leverage",
+        "design.points=30",
+        "worlds=2",
+        "days=30",
+        "plots=false",
+        f"hydra.run.dir={run_dir}",
+    ]
     ok(run_cli(args, tmp_path))
     table = pd.read_parquet(run_dir / "sweep.parquet")
     assert len(table) == 60 and table["job"].nunique() == 30
-    assert {"state.delivery_reliability", "mediators.haqqani.leverage_share",
-            "state.offer.prisoner_release_count"} <= set(table.columns)
+    assert {
+        "state.delivery_reliability",
+        "mediators.haqqani.leverage_share",
+        "state.offer.prisoner_release_count",
+    } <= set(table.columns)
     assert len(pd.read_parquet(run_dir / "jobs.parquet")) == 30
     for name in ("sweep.parquet", "jobs.parquet"):
         assert_fields_described(run_dir / name)
     assert "already complete" in ok(run_cli(args, tmp_path)).stdout
-    for bad, word in (({"method": "random", "ranges": {"state.delivery_reliability": [0, 1]}}, "method"),
-                      ({"ranges": {"state.nonsense": [0, 1]}}, "nonsense"),
-                      ({"ranges": {"state.delivery_reliability": [0]}}, "low, high"),
-                      ({"points": 0, "ranges": {"state.delivery_reliability": [0, 1]}}, "points"),
-                      ({"sample": 3}, "sample")):
+    for bad, word in (
+        ({"method": "random", "ranges": {"state.delivery_reliability": [0, 1]}}, "method"),
+        ({"ranges": {"state.nonsense": [0, 1]}}, "nonsense"),
+        ({"ranges": {"state.delivery_reliability": [0]}}, "low, high"),
+        ({"points": 0, "ranges": {"state.delivery_reliability": [0, 1]}}, "points"),
+        ({"sample": 3}, "sample"),
+    ):
         with pytest.raises(sim.ScenarioError, match=word):
             sim.inputs.settings.check_design(bad)
 
 
 def test_plain_and_batch_functions():
     names = ["state.delivery_reliability", "mediators.haqqani.leverage_share"]
-    one = design.simulate(worlds=64, days=60, state__delivery_reliability=0.4,
-                          mediators__haqqani__leverage_share=0.2)
+    one = design.simulate(
+        worlds=64, days=60, state__delivery_reliability=0.4, mediators__haqqani__leverage_share=0.2
+    )
     assert set(one) == set(design.DEFAULT_OUTCOMES)
     assert all(isinstance(v, float) for v in one.values())
     X = np.array([[0.4, 0.2], [0.9, 0.6], [0.1, 0.0]])
@@ -467,8 +579,9 @@ def test_plain_and_batch_functions():
     assert all(v.shape == (3,) for v in out.values())
     for k, v in one.items():  # point 0 of a batch sees the same worlds as a plain call
         assert out[k][0] == pytest.approx(v, nan_ok=True)
-    custom = design.simulate_batch(X[:1], names, worlds_per_point=8, days=30,
-                                   outcomes=["survives_10", "casualties"])
+    custom = design.simulate_batch(
+        X[:1], names, worlds_per_point=8, days=30, outcomes=["survives_10", "casualties"]
+    )
     assert set(custom) == {"survives_10", "casualties"}
     with pytest.raises(sim.ScenarioError, match="shape"):
         design.simulate_batch(X[:, :1], names)
@@ -478,8 +591,10 @@ def test_progress_line(tmp_path):
     d = tmp_path
     (d / sweep.STATE_DIR).mkdir()
     (d / sweep.STATE_DIR / "state.json").write_text(json.dumps({"started": time.time() - 10, "total": 4}))
-    events = [{"t": time.time(), "job": "a", "status": "done", "worlds": 1000},
-              {"t": time.time(), "job": "b", "status": "skipped", "worlds": 1000}]
+    events = [
+        {"t": time.time(), "job": "a", "status": "done", "worlds": 1000},
+        {"t": time.time(), "job": "b", "status": "skipped", "worlds": 1000},
+    ]
     (d / sweep.STATE_DIR / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     line = sweep.progress_line(d)
     assert line.startswith("[sweep] 2/4 jobs done (1 skipped, 0 failed)")

@@ -12,19 +12,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="negsim-calibrate",
         description="Calibrate the shared behavioural parameters against every documented episode at once.",
-        epilog="Extra KEY=VALUE arguments override conf/calibration.yaml.")
+        epilog="Extra KEY=VALUE arguments override conf/calibration.yaml.",
+    )
     ap.add_argument("--quick", action="store_true", help="small budget (CI); never writes conf/")
     ap.add_argument("--out", help="output directory (default results/calibration[_quick])")
-    ap.add_argument("--behaviour-out",
-                    help="where to write the chosen set (default conf/behaviour.yaml; with --quick, OUT/behaviour.yaml)")
+    ap.add_argument(
+        "--behaviour-out",
+        help="where to write the chosen set (default conf/behaviour.yaml; with --quick, OUT/behaviour.yaml)",
+    )
     ap.add_argument("overrides", nargs="*", help="KEY=VALUE settings, e.g. seed=7 particles=400")
     return ap
 
@@ -44,8 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = C.load_config(args.quick, args.overrides)
         out = Path(args.out or Path("results") / ("calibration_quick" if args.quick else "calibration"))
         out.mkdir(parents=True, exist_ok=True)
-        behaviour_out = Path(args.behaviour_out) if args.behaviour_out else (
-            out / "behaviour.yaml" if args.quick else C.BEHAVIOUR_FILE)
+        behaviour_out = (
+            Path(args.behaviour_out)
+            if args.behaviour_out
+            else (out / "behaviour.yaml" if args.quick else C.BEHAVIOUR_FILE)
+        )
         result = C.calibrate(cfg, log)
     except C.CalibrationConfigError as e:
         print(f"negsim-calibrate: {e}", file=sys.stderr)

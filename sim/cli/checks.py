@@ -38,8 +38,10 @@ def load_yaml_mapping(path: Path, shown: str) -> DictConfig:
     except Exception as e:  # YAML syntax error, unsupported value
         raise ScenarioError(f"{shown} is not valid YAML: {one_paragraph(str(e))}") from None
     if not isinstance(base, DictConfig):
-        raise ScenarioError(f"{shown}: expected a mapping of scenario fields (name: ..., state: "
-                            "..., factions: ...) at the top level")
+        raise ScenarioError(
+            f"{shown}: expected a mapping of scenario fields (name: ..., state: "
+            "..., factions: ...) at the top level"
+        )
     return base
 
 
@@ -78,7 +80,8 @@ def _check_experiment(o: Any, experiments: list[str]) -> None:
         if str(v) not in experiments:
             raise ScenarioError(
                 f"experiment = {v!r} is not allowed: expected the name of a file in "
-                f"conf/experiment/{suggest(str(v), experiments)}: {', '.join(experiments)}")
+                f"conf/experiment/{suggest(str(v), experiments)}: {', '.join(experiments)}"
+            )
 
 
 def _check_scenario_choice(o: Any, seen: _Seen) -> None:
@@ -92,7 +95,8 @@ def _check_scenario_choice(o: Any, seen: _Seen) -> None:
             raise ScenarioError(
                 f"scenario = {v!r} is not allowed: expected the name of a file in "
                 f"scenarios/{suggest(str(v), seen.names)}: {', '.join(seen.names)}; for a YAML "
-                "elsewhere use scenario_file=/path/to/file.yaml")
+                "elsewhere use scenario_file=/path/to/file.yaml"
+            )
     seen.scenario = str(vals[0]) if len(vals) == 1 else None
 
 
@@ -120,14 +124,18 @@ def _first_pass(parsed: list[Any], default_scenario: str | None, experiments: li
         elif key in RUN_KEYS:
             _check_run_key(o, seen)
         elif key.split(".")[0] not in roots | {"hydra", "scenario_schema"} and not (
-                o.is_add() or o.is_force_add()):
+            o.is_add() or o.is_force_add()
+        ):
             raise ScenarioError(
                 f"{key} is not a setting{suggest(key.split('.')[0], sorted(roots))}: the run "
                 f"settings are {', '.join(RUN_KEYS)}, and scenario fields go under scenario., "
-                "e.g. scenario.state.delivery_reliability=0.2")
+                "e.g. scenario.state.delivery_reliability=0.2"
+            )
     if seen.file_mode and seen.scenario_given:
-        raise ScenarioError("scenario and scenario_file are both given: use scenario=NAME for a "
-                            "shipped scenario or scenario_file=PATH for a YAML elsewhere, not both")
+        raise ScenarioError(
+            "scenario and scenario_file are both given: use scenario=NAME for a "
+            "shipped scenario or scenario_file=PATH for a YAML elsewhere, not both"
+        )
     return seen
 
 
@@ -136,18 +144,19 @@ def _target(seen: _Seen) -> tuple[dict[str, list[str]] | None, str]:
     name for messages."""
     if seen.file_mode:
         if seen.scenario_file is not None:
-            base = load_yaml_mapping(Path(seen.scenario_file).expanduser(),
-                                     f"scenario_file = {seen.scenario_file!r}")
+            base = load_yaml_mapping(
+                Path(seen.scenario_file).expanduser(), f"scenario_file = {seen.scenario_file!r}"
+            )
             return actor_ids(base), Path(seen.scenario_file).name
     elif seen.scenario is not None and seen.scenario in seen.names:
-        base = load_yaml_mapping(SCENARIO_DIR / f"{seen.scenario}.yaml",
-                                 f"scenarios/{seen.scenario}.yaml")
+        base = load_yaml_mapping(SCENARIO_DIR / f"{seen.scenario}.yaml", f"scenarios/{seen.scenario}.yaml")
         return actor_ids(base), f"scenarios/{seen.scenario}.yaml"
     return None, "this scenario"
 
 
-def precheck(overrides: list[str], default_scenario: str | None = None,
-             experiments: list[str] = ()) -> list[str]:
+def precheck(
+    overrides: list[str], default_scenario: str | None = None, experiments: list[str] = ()
+) -> list[str]:
     """Check the command-line overrides before Hydra composes them; returns them, rewritten.
 
     Catches the usual mistakes with a message that names the field, the value and what is
@@ -174,13 +183,17 @@ def precheck(overrides: list[str], default_scenario: str | None = None,
     seen = _first_pass(parsed, default_scenario, list(experiments))
     ids, origin = _target(seen)
     out = []
-    for o, text in zip(parsed, overrides):
+    for o, text in zip(parsed, overrides, strict=False):
         key = o.key_or_group
         if key.startswith("scenario.") and not o.is_delete():
             adding = o.is_add() or o.is_force_add()
             for v in override_values(o) or [_NO_VALUE]:
-                check_path(key[len("scenario."):], None if adding else ids,
-                           **({} if v is _NO_VALUE else {"value": v}), origin=origin)
+                check_path(
+                    key[len("scenario.") :],
+                    None if adding else ids,
+                    **({} if v is _NO_VALUE else {"value": v}),
+                    origin=origin,
+                )
             if seen.file_mode and not adding:
                 text = "++" + text
         out.append(text)

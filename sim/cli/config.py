@@ -40,9 +40,9 @@ def register_configs() -> None:
     node = OmegaConf.merge(OmegaConf.structured(Scenario), behaviour_defaults())
     cs.store(group="scenario_schema", name="default", node=node, package="scenario")
     if not OmegaConf.has_resolver("scenario_label"):
-        OmegaConf.register_new_resolver("scenario_label",
-                                        lambda *, _root_=None: scenario_label(_root_),
-                                        use_cache=False)
+        OmegaConf.register_new_resolver(
+            "scenario_label", lambda *, _root_=None: scenario_label(_root_), use_cache=False
+        )
     from sim.explore.sweep import register_resolvers
 
     register_resolvers()

@@ -11,7 +11,8 @@
 
 Each run writes into its run directory (``hydra.run.dir``, by default
 ``results/<scenario>/<date_time>``): ``worlds.parquet``, ``summary.json``, ``timeseries.parquet``
-(when ``record`` is not ``none``), ``scenario.yaml``, ``manifest.json``, figures (``plots=true``) and Hydra's ``.hydra/``. Every file is written atomically.
+(when ``record`` is not ``none``), ``scenario.yaml``, ``manifest.json``, figures (``plots=true``)
+and Hydra's ``.hydra/``. Every file is written atomically.
 
 Sweeps (``-m``) write into ``results/sweeps/<experiment>/<job values>`` (:mod:`sim.explore.sweep`) and
 are collected into ``sweep.parquet`` at the end. A run whose directory already holds its
@@ -124,8 +125,7 @@ def git_state(repo: Path = REPO_DIR) -> dict[str, Any]:
 
     def git(*args: str) -> str | None:
         try:
-            r = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                               timeout=10)
+            r = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.SubprocessError):
             return None
         return r.stdout.strip() if r.returncode == 0 else None
@@ -134,8 +134,11 @@ def git_state(repo: Path = REPO_DIR) -> dict[str, Any]:
     if top is None or Path(top).resolve() != repo.resolve():
         return {"commit": None, "dirty": None, "repo": None}
     status = git("status", "--porcelain")
-    return {"commit": git("rev-parse", "HEAD"), "dirty": None if status is None else bool(status),
-            "repo": str(repo)}
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": None if status is None else bool(status),
+        "repo": str(repo),
+    }
 
 
 def _split_argv(argv: list[str]) -> tuple[list[str], list[str], bool]:
@@ -151,8 +154,7 @@ def _split_argv(argv: list[str]) -> tuple[list[str], list[str], bool]:
     overrides = list(args.overrides or [])
     # argparse leaves overrides given after a flag (worlds=5 -m days=3) among the unknowns
     overrides += [u for u in _unknown if not u.startswith("-")]
-    skip = bool(args.help or args.hydra_help or args.shell_completion or args.info
-                or args.experimental_rerun)
+    skip = bool(args.help or args.hydra_help or args.shell_completion or args.info or args.experimental_rerun)
     # flags = everything that is not one of the overrides (kept in order, overrides go last)
     flags, pool = [], list(overrides)
     for a in argv:
@@ -177,9 +179,14 @@ def _record_error(e: BaseException) -> None:
     try:
         out = Path(HydraConfig.get().runtime.output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(out / "error.json", {
-            "type": type(e).__name__, "message": str(e),
-            "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__))})
+        write_json_atomic(
+            out / "error.json",
+            {
+                "type": type(e).__name__,
+                "message": str(e),
+                "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__)),
+            },
+        )
     except Exception:
         pass
 

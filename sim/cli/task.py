@@ -61,7 +61,7 @@ def _scenario_from_file(path: Path) -> Scenario:
     base = load_yaml_mapping(path, f"scenario_file = {str(path)!r}")
     ids = actor_ids(base)
     for o in _scenario_overrides(_task_overrides()):
-        key = o.key_or_group[len("scenario."):]
+        key = o.key_or_group[len("scenario.") :]
         if o.is_delete():
             parent, _, leaf = key.rpartition(".")
             node = OmegaConf.select(base, parent) if parent else base
@@ -72,8 +72,9 @@ def _scenario_from_file(path: Path) -> Scenario:
         try:
             OmegaConf.update(base, key, o.value(), merge=True, force_add=True)
         except OmegaConfBaseException as e:
-            raise ScenarioError(f"scenario.{key} = {o.value()!r} could not be applied to "
-                                f"{path.name}: {one_paragraph(str(e))}") from None
+            raise ScenarioError(
+                f"scenario.{key} = {o.value()!r} could not be applied to {path.name}: {one_paragraph(str(e))}"
+            ) from None
     return from_config(base, origin=path.name)
 
 
@@ -90,16 +91,19 @@ def build_scenario(cfg: DictConfig, scenario_file: str | None) -> tuple[Scenario
         path = Path(scenario_file)
         return _scenario_from_file(path), scenario_label(cfg), str(path)
     if "scenario" not in cfg or cfg.scenario is None:
-        raise ScenarioError("no scenario: give scenario=NAME (a file in scenarios/) or "
-                            "scenario_file=/path/to/file.yaml")
+        raise ScenarioError(
+            "no scenario: give scenario=NAME (a file in scenarios/) or scenario_file=/path/to/file.yaml"
+        )
     choice = None
     try:
         choice = HydraConfig.get().runtime.choices.get("scenario")
     except Exception:
         pass
     if not choice:
-        raise ScenarioError("no scenario was chosen: give scenario=NAME (a file in scenarios/) "
-                            "or scenario_file=/path/to/file.yaml")
+        raise ScenarioError(
+            "no scenario was chosen: give scenario=NAME (a file in scenarios/) "
+            "or scenario_file=/path/to/file.yaml"
+        )
     choice = str(choice)
     try:
         plain = OmegaConf.to_container(cfg.scenario, resolve=True, enum_to_str=True)
@@ -151,24 +155,36 @@ def _config_hash(job: Job) -> str:
     from sim.running.runner import config_hash
 
     run = job.run
-    return config_hash({"scenario": to_dict(job.scenario), "worlds": run.worlds,
-                        "days": run.days, "seed": run.seed, "record": job.record,
-                        "design": run.design, "plots": run.plots})
+    return config_hash(
+        {
+            "scenario": to_dict(job.scenario),
+            "worlds": run.worlds,
+            "days": run.days,
+            "seed": run.seed,
+            "record": job.record,
+            "design": run.design,
+            "plots": run.plots,
+        }
+    )
 
 
 def _plan(cfg: DictConfig) -> Job:
     """The run's settings, scenario and directory; a design's points (and so its worlds)."""
     run = RunSettings.from_config(cfg)
     scenario, label, source = build_scenario(cfg, run.scenario_file)
-    job = Job(run, scenario, label, source, Path(HydraConfig.get().runtime.output_dir),
-              run.worlds)
+    job = Job(run, scenario, label, source, Path(HydraConfig.get().runtime.output_dir), run.worlds)
     if run.design is not None:
         from sim.explore.design import sample
 
         d = run.design
-        job.points = sample(d["ranges"], n=d["points"], method=d["method"],
-                            seed=run.seed if d["seed"] is None else d["seed"], scenario=scenario,
-                            levels=d["levels"])
+        job.points = sample(
+            d["ranges"],
+            n=d["points"],
+            method=d["method"],
+            seed=run.seed if d["seed"] is None else d["seed"],
+            scenario=scenario,
+            levels=d["levels"],
+        )
         per_point = d["worlds_per_point"] or run.worlds
         job.worlds = len(job.points) * per_point
         job.design = {**d, "worlds_per_point": per_point, "points": len(job.points)}
@@ -182,20 +198,42 @@ def _simulate(job: Job) -> tuple[Any, dict[str, Any]]:
 
     run, params = job.run, None
     if job.design is None:
-        log.info("%s: %s worlds x %s days, seed %s -> %s", job.label, f"{job.worlds:,}",
-                 run.days, run.seed, job.run_dir)
+        log.info(
+            "%s: %s worlds x %s days, seed %s -> %s",
+            job.label,
+            f"{job.worlds:,}",
+            run.days,
+            run.seed,
+            job.run_dir,
+        )
     else:
         from sim.explore.design import expand
 
-        log.info("%s: design of %s points x %s worlds x %s days, seed %s -> %s", job.label,
-                 f"{job.design['points']:,}", f"{job.design['worlds_per_point']:,}", run.days,
-                 run.seed, job.run_dir)
+        log.info(
+            "%s: design of %s points x %s worlds x %s days, seed %s -> %s",
+            job.label,
+            f"{job.design['points']:,}",
+            f"{job.design['worlds_per_point']:,}",
+            run.days,
+            run.seed,
+            job.run_dir,
+        )
         params = expand(job.points, job.design["worlds_per_point"])
     return runner.run_checkpointed(
-        job.run_dir, job.scenario, worlds=job.worlds, days=run.days, seed=run.seed,
-        record=job.record, params=params, chunk_worlds=run.chunk_worlds, workers=run.workers,
-        threads=run.threads_or_none, key=job.key, resume=run.resume,
-        progress=_want_progress(run.progress, job.worlds, run.days))
+        job.run_dir,
+        job.scenario,
+        worlds=job.worlds,
+        days=run.days,
+        seed=run.seed,
+        record=job.record,
+        params=params,
+        chunk_worlds=run.chunk_worlds,
+        workers=run.workers,
+        threads=run.threads_or_none,
+        key=job.key,
+        resume=run.resume,
+        progress=_want_progress(run.progress, job.worlds, run.days),
+    )
 
 
 def _write_tables(job: Job, results: Any) -> list[str]:
@@ -205,29 +243,35 @@ def _write_tables(job: Job, results: Any) -> list[str]:
 
     d, written = job.run_dir, []
     if job.design is None:
-        write_parquet_atomic(results.worlds, d / "worlds.parquet",
-                             fields=parquet_fields(list(results.worlds.columns), "worlds"))
+        write_parquet_atomic(
+            results.worlds,
+            d / "worlds.parquet",
+            fields=parquet_fields(list(results.worlds.columns), "worlds"),
+        )
         written.append("worlds.parquet")
     else:
         from sim.explore.design import design_table, job_summary
 
         table = design_table(job.points, job.design["worlds_per_point"], results.worlds)
-        write_parquet_atomic(table, d / "sweep.parquet",
-                             fields=parquet_fields(list(table.columns), "sweep"))
+        write_parquet_atomic(table, d / "sweep.parquet", fields=parquet_fields(list(table.columns), "sweep"))
         jobs = job_summary(table)
-        write_parquet_atomic(jobs, d / "jobs.parquet",
-                             fields=parquet_fields(list(jobs.columns), "jobs"))
+        write_parquet_atomic(jobs, d / "jobs.parquet", fields=parquet_fields(list(jobs.columns), "jobs"))
         write_text_atomic(d / "jobs.csv", jobs.to_csv(index=False))
         written += ["sweep.parquet", "jobs.parquet", "jobs.csv"]
     if job.record != "none" and results.timeseries is not None:
-        write_parquet_atomic(results.timeseries, d / "timeseries.parquet",
-                             fields=parquet_fields(list(results.timeseries.columns), "timeseries",
-                                                   job.record))
+        write_parquet_atomic(
+            results.timeseries,
+            d / "timeseries.parquet",
+            fields=parquet_fields(list(results.timeseries.columns), "timeseries", job.record),
+        )
         written.append("timeseries.parquet")
     ceasefires = getattr(results, "ceasefires", None)
     if ceasefires is not None:
-        write_parquet_atomic(ceasefires, d / "ceasefires.parquet",
-                             fields=parquet_fields(list(ceasefires.columns), "ceasefires"))
+        write_parquet_atomic(
+            ceasefires,
+            d / "ceasefires.parquet",
+            fields=parquet_fields(list(ceasefires.columns), "ceasefires"),
+        )
         written.append("ceasefires.parquet")
     return written
 
@@ -240,22 +284,38 @@ def _write_scenario_and_summary(job: Job, headline: dict[str, Any]) -> list[str]
     from sim.running.files import write_json_atomic, write_text_atomic
 
     run = job.run
-    header = (f"# Resolved, validated scenario of this run ({job.label}; every field, defaults "
-              "included).\n# Run it again with: python -m sim scenario_file=<this file>\n")
-    write_text_atomic(job.run_dir / "scenario.yaml",
-                      header + yaml.safe_dump(to_dict(job.scenario), sort_keys=False,
-                                              allow_unicode=True, width=100))
-    summary = {"scenario": job.label, "scenario_title": job.scenario.name,
-               "scenario_source": job.source, "seed": run.seed, "worlds": job.worlds,
-               "days": run.days, "record": job.record, **headline}
+    header = (
+        f"# Resolved, validated scenario of this run ({job.label}; every field, defaults "
+        "included).\n# Run it again with: python -m sim scenario_file=<this file>\n"
+    )
+    write_text_atomic(
+        job.run_dir / "scenario.yaml",
+        header + yaml.safe_dump(to_dict(job.scenario), sort_keys=False, allow_unicode=True, width=100),
+    )
+    summary = {
+        "scenario": job.label,
+        "scenario_title": job.scenario.name,
+        "scenario_source": job.source,
+        "seed": run.seed,
+        "worlds": job.worlds,
+        "days": run.days,
+        "record": job.record,
+        **headline,
+    }
     if job.design is not None:
         summary["design"] = job.design
     write_json_atomic(job.run_dir / "summary.json", summary)
     return ["scenario.yaml", "summary.json"]
 
 
-def _manifest(job: Job, chunk_info: dict[str, Any], written: list[str],
-              git: dict[str, Any], started_at: datetime.datetime, t_sim: float) -> dict[str, Any]:
+def _manifest(
+    job: Job,
+    chunk_info: dict[str, Any],
+    written: list[str],
+    git: dict[str, Any],
+    started_at: datetime.datetime,
+    t_sim: float,
+) -> dict[str, Any]:
     """``manifest.json`` of a finished run (``wall_time_seconds`` is filled in last)."""
     from sim.running import ensemble
 
@@ -266,7 +326,10 @@ def _manifest(job: Job, chunk_info: dict[str, Any], written: list[str],
         **environment(),
         "scenario": job.label,
         "scenario_source": job.source,
-        "seed": run.seed, "worlds": job.worlds, "days": run.days, "record": job.record,
+        "seed": run.seed,
+        "worlds": job.worlds,
+        "days": run.days,
+        "record": job.record,
         "design": job.design,
         "chunk_worlds": run.chunk_worlds,
         "workers": run.workers,
@@ -291,8 +354,10 @@ def _skip_if_complete(job: Job) -> bool:
     if not (job.run.resume and runner.is_complete(job.run_dir, job.key)):
         return False
     runner.clear_checkpoints(job.run_dir)  # left over if killed right after the manifest
-    print(f"{job.label}: already complete in {job.run_dir} (same settings); skipped. Use "
-          "resume=false to run it again.")
+    print(
+        f"{job.label}: already complete in {job.run_dir} (same settings); skipped. Use "
+        "resume=false to run it again."
+    )
     sys.stdout.flush()
     return True
 
@@ -311,12 +376,12 @@ def run_task(cfg: DictConfig, git_state: Callable[[], dict[str, Any]]) -> dict[s
     Returns:
         ``run_dir``, ``worlds``, ``seconds`` and ``skipped``.
     """
-    from sim.running.results import describe
     from sim.running import runner
     from sim.running.files import write_json_atomic
+    from sim.running.results import describe
 
     t0 = time.perf_counter()
-    started_at = datetime.datetime.now(datetime.timezone.utc).astimezone()
+    started_at = datetime.datetime.now(datetime.UTC).astimezone()
     _quiet_mesa()
     job = _plan(cfg)
     job.run_dir.mkdir(parents=True, exist_ok=True)
@@ -340,16 +405,15 @@ def run_task(cfg: DictConfig, git_state: Callable[[], dict[str, Any]]) -> dict[s
     print(describe(headline, job.label))
     print(f"Results: {job.run_dir}")
     sys.stdout.flush()
-    return {"run_dir": str(job.run_dir), "worlds": job.worlds, "seconds": round(t_sim, 3),
-            "skipped": False}
+    return {"run_dir": str(job.run_dir), "worlds": job.worlds, "seconds": round(t_sim, 3), "skipped": False}
 
 
 def save_figures(run_dir: Path, results: Any, sweep: bool = False) -> list[str]:
     """Write the run's standard figures (:func:`sim.report.figures.save_standard_figures`, or for a
-    design the sweep figures of :func:`sim.report.run_figures.sweep_figures`); the PNGs it wrote."""
+    design the sweep figures of :func:`sim.report.saved_runs.sweep_figures`); the PNGs it wrote."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     if sweep:
-        from sim.report.run_figures import sweep_figures
+        from sim.report.saved_runs import sweep_figures
 
         paths = sweep_figures(run_dir)
     else:

@@ -19,9 +19,19 @@ import numpy as np
 from numba import njit
 
 _PACKAGE = Path(__file__).resolve().parent
-_RULE_SOURCES = ("compiled.py", "types.py", "table.py", "outcomes.py", "registry.py", "schedule.py",
-                 "kernel.py",
-                 "actors/state.py", "actors/faction.py", "actors/mediator.py", "actors/spoiler.py")
+_RULE_SOURCES = (
+    "compiled.py",
+    "types.py",
+    "table.py",
+    "outcomes.py",
+    "registry.py",
+    "schedule.py",
+    "kernel.py",
+    "actors/state.py",
+    "actors/faction.py",
+    "actors/mediator.py",
+    "actors/spoiler.py",
+)
 CACHE_ENV = "NEGSIM_CACHE_DIR"
 """Environment variable that moves the compiled-code cache (default: the user's cache folder)."""
 COMPILE_TIME = "20-60 s"
@@ -71,8 +81,10 @@ def _announce_compiling() -> None:
     if os.environ.get(_ANNOUNCED_ENV) or any(CACHE_DIR.rglob("*.nbi")):
         return
     os.environ[_ANNOUNCED_ENV] = "1"
-    msg = (f"negsim: compiling the model for this install (first run; about {COMPILE_TIME}, "
-           f"once); cache: {CACHE_DIR}")
+    msg = (
+        f"negsim: compiling the model for this install (first run; about {COMPILE_TIME}, "
+        f"once); cache: {CACHE_DIR}"
+    )
     print(msg, file=sys.stderr, flush=True)
 
 

@@ -5,7 +5,8 @@ world one day by calling, for each world, :func:`sim.core.schedule.world_day`: t
 day that the Mesa model runs agent by agent (:data:`sim.core.schedule.DAY`), composed in the same
 order and compiled. Arrays are shaped ``[worlds, actors]``; the loop over worlds is compiled,
 the loop over days runs in compiled blocks of days between draws of random numbers.
-:func:`run_chunk` steps one chunk of worlds through the horizon; :mod:`sim.running.ensemble` splits a run into chunks.
+:func:`run_chunk` steps one chunk of worlds through the horizon; :mod:`sim.running.ensemble`
+splits a run into chunks.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from sim.core import table as negotiation
 from sim.core import outcomes
+from sim.core import table as negotiation
 from sim.core.actors import faction as faction_rules
 from sim.core.actors import spoiler as spoiler_rules
 from sim.core.actors import state as state_rules
 from sim.core.schedule import DAY_DTYPE, slot_count, world_day
-from sim.inputs.params import Params
 from sim.core.streams import WorldStreams
+from sim.inputs.params import Params
 
 loop = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 """Decorator for the kernel's loops over worlds and days.
@@ -35,9 +36,12 @@ caller owns, so they are compiled without the runtime (Numba's ``_nrt`` flag): t
 without the counting. The rules themselves, called alone by the Mesa agents, keep the runtime.
 """
 
-WORLD_DTYPE = np.dtype([(name, "f8") for name in
-                        negotiation.FIELDS + state_rules.FIELDS + ("start_fighters",)
-                        + outcomes.ACC_FIELDS])
+WORLD_DTYPE = np.dtype(
+    [
+        (name, "f8")
+        for name in negotiation.FIELDS + state_rules.FIELDS + ("start_fighters",) + outcomes.ACC_FIELDS
+    ]
+)
 """World-level variables: the table, the state, day-0 TTP strength and outcome accumulators."""
 
 
@@ -107,10 +111,16 @@ def initial_world(p: Params, worlds: int) -> World:
     fac = faction_rules.initial(p.faction)
     ws["start_fighters"] = fac["fighters"].sum(axis=1)
     outcomes.start_in_phase(ws)
-    w = World(ws=ws, fac=fac, spo=spoiler_rules.initial(p.spoiler),
-              promise_day=np.full((worlds, n_items), -1.0), delivered=np.zeros((worlds, n_items), bool),
-              released=np.zeros(fac.shape), today=np.zeros(1, DAY_DTYPE),
-              cf_log=outcomes.new_ceasefire_log(ws))
+    w = World(
+        ws=ws,
+        fac=fac,
+        spo=spoiler_rules.initial(p.spoiler),
+        promise_day=np.full((worlds, n_items), -1.0),
+        delivered=np.zeros((worlds, n_items), bool),
+        released=np.zeros(fac.shape),
+        today=np.zeros(1, DAY_DTYPE),
+        cf_log=outcomes.new_ceasefire_log(ws),
+    )
     promise_at_start(w, p)
     return w
 
@@ -118,8 +128,7 @@ def initial_world(p: Params, worlds: int) -> World:
 def promise_at_start(x: World, p: Params) -> None:
     """Items under way on day 0: a world opening in talks has promised its prisoners-first
     items; one opening in a ceasefire has promised everything."""
-    promise_worlds(x.ws, x.promise_day, x.delivered, p.item_at_talks, p.item_active,
-                   p.item_prisoners)
+    promise_worlds(x.ws, x.promise_day, x.delivered, p.item_at_talks, p.item_active, p.item_prisoners)
 
 
 @loop
@@ -128,8 +137,15 @@ def promise_worlds(ws, promise_day, delivered, at_talks, active, prisoners):
     for w in range(ws.shape[0]):
         phase = ws[w].phase
         promised, items = state_rules.promise(
-            0.0, promise_day[w], delivered[w], at_talks[w], active[w], prisoners[w],
-            phase != negotiation.FIGHTING, phase == negotiation.CEASEFIRE)
+            0.0,
+            promise_day[w],
+            delivered[w],
+            at_talks[w],
+            active[w],
+            prisoners[w],
+            phase != negotiation.FIGHTING,
+            phase == negotiation.CEASEFIRE,
+        )
         ws[w].prisoners_promised = ws[w].prisoners_promised + promised
         ws[w].items_promised = ws[w].items_promised + items
 
@@ -140,21 +156,84 @@ def init(p: Params) -> World:
 
 
 @loop
-def step_worlds(day, ws, fac, spo, promise_day, delivered, released, today, cf_log, pw, pf, pm,
-                ps, due_days, prisoners, at_talks, active, ubuf, t, offset, series, record):
+def step_worlds(
+    day,
+    ws,
+    fac,
+    spo,
+    promise_day,
+    delivered,
+    released,
+    today,
+    cf_log,
+    pw,
+    pf,
+    pm,
+    ps,
+    due_days,
+    prisoners,
+    at_talks,
+    active,
+    ubuf,
+    t,
+    offset,
+    series,
+    record,
+):
     """Advance every world of a batch one day. World ``w`` reads its uniforms from the random
     streams' buffer ``ubuf[group, t, row]`` (see :meth:`sim.core.streams.WorldStreams.next_block_day`)."""
     group = ubuf.shape[2]
     for w in range(ws.shape[0]):
         k = offset + w
-        world_day(today[0], day, ws[w], fac[w], spo[w], promise_day[w], delivered[w], released[w],
-                  cf_log[w], pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w],
-                  active[w], ubuf[k // group, t, k % group], series[w], record)
+        world_day(
+            today[0],
+            day,
+            ws[w],
+            fac[w],
+            spo[w],
+            promise_day[w],
+            delivered[w],
+            released[w],
+            cf_log[w],
+            pw[w],
+            pf[w],
+            pm[w],
+            ps[w],
+            due_days[w],
+            prisoners[w],
+            at_talks[w],
+            active[w],
+            ubuf[k // group, t, k % group],
+            series[w],
+            record,
+        )
 
 
 @loop
-def step_block(day0, days, ws, fac, spo, promise_day, delivered, released, today, cf_log, pw, pf,
-               pm, ps, due_days, prisoners, at_talks, active, ubuf, offset, series, record):
+def step_block(
+    day0,
+    days,
+    ws,
+    fac,
+    spo,
+    promise_day,
+    delivered,
+    released,
+    today,
+    cf_log,
+    pw,
+    pf,
+    pm,
+    ps,
+    due_days,
+    prisoners,
+    at_talks,
+    active,
+    ubuf,
+    offset,
+    series,
+    record,
+):
     """Advance every world ``days`` days from ``day0``, day ``d`` reading block day ``d`` of the
     random streams' buffer (one call per block keeps the Python overhead off the hot loop)."""
     group = ubuf.shape[2]
@@ -163,13 +242,39 @@ def step_block(day0, days, ws, fac, spo, promise_day, delivered, released, today
         out = series[d if record else 0]
         for w in range(ws.shape[0]):
             k = offset + w
-            world_day(today[0], float(day), ws[w], fac[w], spo[w], promise_day[w], delivered[w],
-                      released[w], cf_log[w], pw[w], pf[w], pm[w], ps[w], due_days[w], prisoners[w], at_talks[w],
-                      active[w], ubuf[k // group, d, k % group], out[w], record)
+            world_day(
+                today[0],
+                float(day),
+                ws[w],
+                fac[w],
+                spo[w],
+                promise_day[w],
+                delivered[w],
+                released[w],
+                cf_log[w],
+                pw[w],
+                pf[w],
+                pm[w],
+                ps[w],
+                due_days[w],
+                prisoners[w],
+                at_talks[w],
+                active[w],
+                ubuf[k // group, d, k % group],
+                out[w],
+                record,
+            )
 
 
-def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None = None,
-         t: int = 0, offset: int = 0) -> None:
+def step(
+    x: World,
+    p: Params,
+    u: np.ndarray,
+    day: int,
+    series: np.ndarray | None = None,
+    t: int = 0,
+    offset: int = 0,
+) -> None:
     """Advance every world one day with the day's uniforms ``u`` ``[W, slots]`` (or a random
     streams' buffer with its day ``t`` and the batch's ``offset`` in it).
 
@@ -179,9 +284,30 @@ def step(x: World, p: Params, u: np.ndarray, day: int, series: np.ndarray | None
         u = u[None, None]
     record = series is not None
     out = series if record else np.empty((len(x.ws), len(outcomes.SERIES)))
-    step_worlds(float(day), x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.today,
-                x.cf_log, p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
-                p.item_at_talks, p.item_active, u, t, offset, out, record)
+    step_worlds(
+        float(day),
+        x.ws,
+        x.fac,
+        x.spo,
+        x.promise_day,
+        x.delivered,
+        x.released,
+        x.today,
+        x.cf_log,
+        p.world,
+        p.faction,
+        p.mediator,
+        p.spoiler,
+        p.item_due_days,
+        p.item_prisoners,
+        p.item_at_talks,
+        p.item_active,
+        u,
+        t,
+        offset,
+        out,
+        record,
+    )
 
 
 def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none", on_day=None):
@@ -191,17 +317,39 @@ def run_chunk(p: Params, seed: int, start: int, days: int, record: str = "none",
         (outcome table, recorded series ``{name: [days, worlds]}`` or None, ceasefire table).
     """
     x = init(p)
-    streams = WorldStreams(seed, start, p.worlds,
-                           slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind)))
+    streams = WorldStreams(
+        seed, start, p.worlds, slot_count(len(p.faction_ids), len(p.spoiler_ids), len(p.item_kind))
+    )
     recorded = np.empty((days, p.worlds, len(outcomes.SERIES))) if record != "none" else None
     scratch = np.empty((1, p.worlds, len(outcomes.SERIES)))
     for b, buf in enumerate(streams.blocks(days)):
         day0 = b * streams.block_days
         n = min(streams.block_days, days - day0)
-        out = scratch if recorded is None else recorded[day0:day0 + n]
-        step_block(day0, n, x.ws, x.fac, x.spo, x.promise_day, x.delivered, x.released, x.today,
-                   x.cf_log, p.world, p.faction, p.mediator, p.spoiler, p.item_due_days, p.item_prisoners,
-                   p.item_at_talks, p.item_active, buf, streams.offset, out, recorded is not None)
+        out = scratch if recorded is None else recorded[day0 : day0 + n]
+        step_block(
+            day0,
+            n,
+            x.ws,
+            x.fac,
+            x.spo,
+            x.promise_day,
+            x.delivered,
+            x.released,
+            x.today,
+            x.cf_log,
+            p.world,
+            p.faction,
+            p.mediator,
+            p.spoiler,
+            p.item_due_days,
+            p.item_prisoners,
+            p.item_at_talks,
+            p.item_active,
+            buf,
+            streams.offset,
+            out,
+            recorded is not None,
+        )
         if on_day is not None:
             for day in range(day0, day0 + n):
                 on_day(day)

@@ -17,8 +17,9 @@ the same stages in the same order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import mesa
 import numpy as np
@@ -27,8 +28,8 @@ import pandas as pd
 from sim.core import outcomes, schedule
 from sim.core.actors import Faction, Mediator, Spoiler, State
 from sim.core.kernel import initial_world
-from sim.inputs.params import build_params
 from sim.core.streams import WorldStreams
+from sim.inputs.params import build_params
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario
 
@@ -54,8 +55,14 @@ class NegotiationModel(mesa.Model):
 
     schedule = schedule
 
-    def __init__(self, scenario: str | Path | Scenario = "kabul_2022", rng: int | None = None,
-                 world: int = 0, days: int = 730, params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = "kabul_2022",
+        rng: int | None = None,
+        world: int = 0,
+        days: int = 730,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(rng=rng)
         self.config = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.seed = int(self._seed)
@@ -72,15 +79,24 @@ class NegotiationModel(mesa.Model):
         self.factions = [Faction(self, fid, i) for i, fid in enumerate(p.faction_ids)]
         self.mediators = [Mediator(self, mid, i) for i, mid in enumerate(p.mediator_ids)]
         self.spoilers = [Spoiler(self, sid, i) for i, sid in enumerate(p.spoiler_ids)]
-        self.actors = {"world": [self], "state": [self.state], "mediators": self.mediators,
-                       "spoilers": self.spoilers, "factions": self.factions}
-        self.streams = WorldStreams(self.seed, world, 1, schedule.slot_count(
-            len(self.factions), len(self.spoilers), len(p.item_kind)))
+        self.actors = {
+            "world": [self],
+            "state": [self.state],
+            "mediators": self.mediators,
+            "spoilers": self.spoilers,
+            "factions": self.factions,
+        }
+        self.streams = WorldStreams(
+            self.seed, world, 1, schedule.slot_count(len(self.factions), len(self.spoilers), len(p.item_kind))
+        )
         self.u = np.zeros(self.streams.slots)
         self.day = 0
         self._series = np.zeros(len(outcomes.SERIES))
-        self.datacollector = mesa.DataCollector(model_reporters={
-            name: (lambda m, k=k: float(m._series[k])) for k, name in enumerate(outcomes.SERIES)})
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                name: (lambda m, k=k: float(m._series[k])) for k, name in enumerate(outcomes.SERIES)
+            }
+        )
 
     def step(self) -> None:
         """One day: the stages of :data:`sim.core.schedule.DAY` in order, each run by every actor
@@ -102,13 +118,22 @@ class NegotiationModel(mesa.Model):
         """The table moves; the factions' momentum and acceptance follow
         (:func:`sim.core.schedule.table`)."""
         p = self.params
-        schedule.table(self.today, self.ws[0], self.fac[0], self.promise_day[0], self.delivered[0],
-                       p.item_at_talks[0], p.item_active[0], p.item_prisoners[0], p.world[0], self.u)
+        schedule.table(
+            self.today,
+            self.ws[0],
+            self.fac[0],
+            self.promise_day[0],
+            self.delivered[0],
+            p.item_at_talks[0],
+            p.item_active[0],
+            p.item_prisoners[0],
+            p.world[0],
+            self.u,
+        )
 
     def record(self) -> None:
         """Add the day to the outcomes and write its series (:func:`sim.core.schedule.record`)."""
-        schedule.record(self.today, self.ws[0], self.cf_log[0], self.fac[0], self.spo[0],
-                        self._series, True)
+        schedule.record(self.today, self.ws[0], self.cf_log[0], self.fac[0], self.spo[0], self._series, True)
 
     @property
     def phase(self) -> float:
@@ -117,8 +142,9 @@ class NegotiationModel(mesa.Model):
 
     def outcomes(self) -> dict[str, Any]:
         """This world's outcome row (the columns of :data:`sim.OUTCOME_COLUMNS`)."""
-        table = outcomes.outcome_table(self.ws, self.day, np.array([self.world]),
-                                       outcomes.ttp_fighters(self.fac))
+        table = outcomes.outcome_table(
+            self.ws, self.day, np.array([self.world]), outcomes.ttp_fighters(self.fac)
+        )
         return table.iloc[0].to_dict()
 
     def ceasefires(self) -> pd.DataFrame:

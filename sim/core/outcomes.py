@@ -31,17 +31,61 @@ CEASEFIRE_COLUMNS: dict[str, str] = {c.name: c.meaning for c in registry.columns
 SERIES: dict[str, str] = {c.name: c.meaning for c in registry.series()}
 """Recorded series and their meaning, in the order of the compiled day record."""
 
-ACC_FIELDS = ("cf_start", "cf_end", "cause", "cf_last_start", "n_ceasefires", "talks_rounds", "prisoners_promised",
-              "prisoners_released", "items_promised", "items_delivered", "ttp_attacks", "spoiler_attacks", "casualties", "attacks_cf",
-              "attacks_after", "to_spoilers", "splits", "reunifications", "to_state")
+ACC_FIELDS = (
+    "cf_start",
+    "cf_end",
+    "cause",
+    "cf_last_start",
+    "n_ceasefires",
+    "talks_rounds",
+    "prisoners_promised",
+    "prisoners_released",
+    "items_promised",
+    "items_delivered",
+    "ttp_attacks",
+    "spoiler_attacks",
+    "casualties",
+    "attacks_cf",
+    "attacks_after",
+    "to_spoilers",
+    "splits",
+    "reunifications",
+    "to_state",
+)
 
 # Positions of the series in the compiled day record (constants for the compiled rule).
-(_PHASE, _TTP_ATTACKS, _SPOILER_ATTACKS, _CASUALTIES, _TTP_FIGHTERS, _HARDLINERS, _TTP_TRUST,
- _STATE_TRUST, _COERCION, _PRESSURE, _RELEASED, _IN_UMBRELLA, _SPOILER_FIGHTERS) = (
-    registry.series_position(n) for n in (
-        "phase", "ttp_attacks", "spoiler_attacks", "casualties", "ttp_fighters", "hardliners",
-        "ttp_trust", "state_trust", "coercion", "pressure", "prisoners_released",
-        "factions_in_umbrella", "spoiler_fighters"))
+(
+    _PHASE,
+    _TTP_ATTACKS,
+    _SPOILER_ATTACKS,
+    _CASUALTIES,
+    _TTP_FIGHTERS,
+    _HARDLINERS,
+    _TTP_TRUST,
+    _STATE_TRUST,
+    _COERCION,
+    _PRESSURE,
+    _RELEASED,
+    _IN_UMBRELLA,
+    _SPOILER_FIGHTERS,
+) = (
+    registry.series_position(n)
+    for n in (
+        "phase",
+        "ttp_attacks",
+        "spoiler_attacks",
+        "casualties",
+        "ttp_fighters",
+        "hardliners",
+        "ttp_trust",
+        "state_trust",
+        "coercion",
+        "pressure",
+        "prisoners_released",
+        "factions_in_umbrella",
+        "spoiler_fighters",
+    )
+)
 
 
 @rule
@@ -73,9 +117,26 @@ def new_ceasefire_log(ws) -> np.ndarray:
 
 
 @rule
-def record_day(ws, cf_log, day, phase_before, opened, deal, cause, promised, items, delivered,
-               ttp_attacks, spoiler_attacks, day_casualties, released, to_spoilers, splits, reunified,
-               defected):
+def record_day(
+    ws,
+    cf_log,
+    day,
+    phase_before,
+    opened,
+    deal,
+    cause,
+    promised,
+    items,
+    delivered,
+    ttp_attacks,
+    spoiler_attacks,
+    day_casualties,
+    released,
+    to_spoilers,
+    splits,
+    reunified,
+    defected,
+):
     """Add one day to the outcome accumulators of the world record ``ws`` and its ceasefire log.
 
     A ceasefire agreed in the evening of ``day`` is in force from ``day + 1``; one that ends on
@@ -159,37 +220,41 @@ def outcome_table(ws: np.ndarray, days: int, world_index: np.ndarray, ttp_fighte
     reached = (start >= 0) & (start < days)  # agreed on the last evening: not in force in time
     censored = reached & (end < 0)
     duration = np.where(reached, np.where(censored, days - start, end - start + 1), np.nan)
-    cause_code = np.where(~reached, CollapseCause.no_ceasefire,
-                          np.where(censored, CollapseCause.censored, flat["cause"])).astype(int)
+    cause_code = np.where(
+        ~reached, CollapseCause.no_ceasefire, np.where(censored, CollapseCause.censored, flat["cause"])
+    ).astype(int)
     window = np.where(end >= 0, np.minimum(AFTER_WINDOW_DAYS, days - 1 - end), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_month_cf = np.where(duration > 0, flat["attacks_cf"] / duration * DAYS_PER_MONTH, np.nan)
         per_month_after = np.where(window > 0, flat["attacks_after"] / window * DAYS_PER_MONTH, np.nan)
-    return registry.frame(Table.WORLDS, {
-        "world": world_index,
-        "ceasefire_reached": reached,
-        "days_to_ceasefire": np.where(reached, start, np.nan),
-        "ceasefire_days": duration,
-        "ceasefire_censored": censored,
-        # A ceasefire agreed on the last evening is not in force within the horizon.
-        "n_ceasefires": flat["n_ceasefires"] - (flat["cf_last_start"] >= days),
-        "talks_rounds": flat["talks_rounds"],
-        "collapse_cause": cause_code,
-        "prisoners_promised": flat["prisoners_promised"],
-        "prisoners_released": flat["prisoners_released"],
-        "concessions_promised": flat["items_promised"],
-        "concessions_delivered": flat["items_delivered"],
-        "ttp_attacks": flat["ttp_attacks"],
-        "spoiler_attacks": flat["spoiler_attacks"],
-        "casualties": flat["casualties"],
-        "ttp_attacks_per_month_ceasefire": per_month_cf,
-        "ttp_attacks_per_month_after": per_month_after,
-        "defections_to_spoilers": flat["to_spoilers"],
-        "splits": flat["splits"],
-        "reunifications": flat["reunifications"],
-        "defections_to_state": flat["to_state"],
-        "ttp_fighters_end": np.asarray(ttp_fighters_end, dtype=float).reshape(-1),
-    })
+    return registry.frame(
+        Table.WORLDS,
+        {
+            "world": world_index,
+            "ceasefire_reached": reached,
+            "days_to_ceasefire": np.where(reached, start, np.nan),
+            "ceasefire_days": duration,
+            "ceasefire_censored": censored,
+            # A ceasefire agreed on the last evening is not in force within the horizon.
+            "n_ceasefires": flat["n_ceasefires"] - (flat["cf_last_start"] >= days),
+            "talks_rounds": flat["talks_rounds"],
+            "collapse_cause": cause_code,
+            "prisoners_promised": flat["prisoners_promised"],
+            "prisoners_released": flat["prisoners_released"],
+            "concessions_promised": flat["items_promised"],
+            "concessions_delivered": flat["items_delivered"],
+            "ttp_attacks": flat["ttp_attacks"],
+            "spoiler_attacks": flat["spoiler_attacks"],
+            "casualties": flat["casualties"],
+            "ttp_attacks_per_month_ceasefire": per_month_cf,
+            "ttp_attacks_per_month_after": per_month_after,
+            "defections_to_spoilers": flat["to_spoilers"],
+            "splits": flat["splits"],
+            "reunifications": flat["reunifications"],
+            "defections_to_state": flat["to_state"],
+            "ttp_fighters_end": np.asarray(ttp_fighters_end, dtype=float).reshape(-1),
+        },
+    )
 
 
 def ceasefire_table(ws: np.ndarray, log: np.ndarray, days: int, world_index: np.ndarray) -> pd.DataFrame:
@@ -198,14 +263,22 @@ def ceasefire_table(ws: np.ndarray, log: np.ndarray, days: int, world_index: np.
     w, k = np.nonzero((start >= 0) & (start < days))
     censored = end[w, k] < 0
     duration = np.where(censored, days - start[w, k], end[w, k] - start[w, k] + 1)
-    return registry.frame(Table.CEASEFIRES, {
-        "world": world_index[w], "ceasefire": k, "start_day": start[w, k], "days": duration,
-        "censored": censored, "cause": cause[w, k].astype(int),
-    })
+    return registry.frame(
+        Table.CEASEFIRES,
+        {
+            "world": world_index[w],
+            "ceasefire": k,
+            "start_day": start[w, k],
+            "days": duration,
+            "censored": censored,
+            "cause": cause[w, k].astype(int),
+        },
+    )
 
 
-def series_table(series: dict[str, np.ndarray], world_index: np.ndarray, start: str,
-                 record: str) -> pd.DataFrame:
+def series_table(
+    series: dict[str, np.ndarray], world_index: np.ndarray, start: str, record: str
+) -> pd.DataFrame:
     """Long table of recorded series from ``{name: [days, worlds]}`` arrays.
 
     ``record="daily"`` keeps every day; ``"monthly"`` aggregates each series per calendar month
@@ -224,8 +297,9 @@ def series_table(series: dict[str, np.ndarray], world_index: np.ndarray, start: 
     df["month"] = df["date"].dt.to_period("M").dt.to_timestamp()
     df["ceasefire_days"] = (df["phase"] == Phase.CEASEFIRE).astype(int)
     # Aggregation and column order as declared in sim.core.registry; "days" counts the rows.
-    agg = {("day" if c.monthly is Monthly.COUNT else c.name): c.monthly.value
-           for c in registry.monthly_columns()}
+    agg = {
+        ("day" if c.monthly is Monthly.COUNT else c.name): c.monthly.value for c in registry.monthly_columns()
+    }
     counted = {"day": next(c.name for c in registry.monthly_columns() if c.monthly is Monthly.COUNT)}
     out = df.groupby(["world", "month"], sort=True).agg(agg).rename(columns=counted)
     return out.reset_index()

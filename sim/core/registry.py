@@ -33,7 +33,8 @@ AFTER_WINDOW_DAYS = 90
 CAUSE_NAMES: tuple[str, ...] = tuple(c.name for c in CollapseCause)
 """Collapse causes in their declared order (the categories of the cause columns)."""
 ENDED_CAUSES: tuple[str, ...] = tuple(
-    c.name for c in CollapseCause if c not in (CollapseCause.censored, CollapseCause.no_ceasefire))
+    c.name for c in CollapseCause if c not in (CollapseCause.censored, CollapseCause.no_ceasefire)
+)
 """Causes of a ceasefire that ended, in declared order."""
 CAUSE_STACK_ORDER: tuple[str, ...] = ENDED_CAUSES + ("censored", "no_ceasefire")
 """How ceasefires ended, then still running, then none reached (order of stacked figures)."""
@@ -62,9 +63,14 @@ class Kind(Enum):
     @property
     def dtype(self) -> str:
         """The pandas dtype of a column of this kind."""
-        return {"yes/no": "bool", "whole number": "int64", "number": "float64",
-                "category": "category", "date": "datetime64[ns]",
-                "text": "object"}[self.value]
+        return {
+            "yes/no": "bool",
+            "whole number": "int64",
+            "number": "float64",
+            "category": "category",
+            "date": "datetime64[ns]",
+            "text": "object",
+        }[self.value]
 
 
 class Table(Enum):
@@ -98,8 +104,12 @@ class Monthly(Enum):
     @property
     def words(self) -> str:
         """How the docs say it."""
-        return {"sum": "sum over the month", "last": "value at the end of the month",
-                "mean": "mean over the month", "count": "days counted"}[self.value]
+        return {
+            "sum": "sum over the month",
+            "last": "value at the end of the month",
+            "mean": "mean over the month",
+            "count": "days counted",
+        }[self.value]
 
 
 @dataclass(frozen=True)
@@ -141,127 +151,269 @@ def _world(table: Table, meaning: str = "world index") -> Column:
 COLUMNS: tuple[Column, ...] = (
     # Per world: Results.worlds
     _world(W, "world index (its random stream and its row in a params table)"),
-    Column("ceasefire_reached", "yes/no", YES,
-           "a ceasefire was in force at some point (including on day 0)", W,
-           "ceasefire reached (share of worlds)"),
-    Column("days_to_ceasefire", "days", NUM,
-           "first day the first ceasefire was in force (0 if in force on day 0; NaN if none)", W,
-           "days until the first ceasefire (days)"),
-    Column("ceasefire_days", "days", NUM,
-           "days the first ceasefire was in force, extensions included; if still running at the "
-           "horizon, days until the horizon (see ceasefire_censored)", W,
-           "first ceasefire duration (days)"),
-    Column("ceasefire_censored", "yes/no", YES,
-           "the first ceasefire was still in force at the horizon", W,
-           "first ceasefire still in force at the horizon (share)"),
-    Column("n_ceasefires", "count", WHOLE, "ceasefires begun within the horizon", W,
-           "ceasefires begun (count)"),
-    Column("talks_rounds", "count", WHOLE,
-           "rounds of talks opened (a world that starts in talks counts one)", W,
-           "rounds of talks opened (count)"),
-    Column("collapse_cause", "category", CAT,
-           "why the first ceasefire ended: " + ", ".join(CAUSE_NAMES), W),
-    Column("prisoners_promised", "prisoners", NUM,
-           "prisoners the state promised to release", W, "prisoners promised for release (count)"),
-    Column("prisoners_released", "prisoners", NUM, "prisoners the state actually released", W,
-           "prisoners released (count)"),
-    Column("concessions_promised", "items", WHOLE,
-           "concession items promised (prisoner tranches, district withdrawals, amnesty, "
-           "compensation, Shariah); a new round promises again", W),
+    Column(
+        "ceasefire_reached",
+        "yes/no",
+        YES,
+        "a ceasefire was in force at some point (including on day 0)",
+        W,
+        "ceasefire reached (share of worlds)",
+    ),
+    Column(
+        "days_to_ceasefire",
+        "days",
+        NUM,
+        "first day the first ceasefire was in force (0 if in force on day 0; NaN if none)",
+        W,
+        "days until the first ceasefire (days)",
+    ),
+    Column(
+        "ceasefire_days",
+        "days",
+        NUM,
+        "days the first ceasefire was in force, extensions included; if still running at the "
+        "horizon, days until the horizon (see ceasefire_censored)",
+        W,
+        "first ceasefire duration (days)",
+    ),
+    Column(
+        "ceasefire_censored",
+        "yes/no",
+        YES,
+        "the first ceasefire was still in force at the horizon",
+        W,
+        "first ceasefire still in force at the horizon (share)",
+    ),
+    Column(
+        "n_ceasefires", "count", WHOLE, "ceasefires begun within the horizon", W, "ceasefires begun (count)"
+    ),
+    Column(
+        "talks_rounds",
+        "count",
+        WHOLE,
+        "rounds of talks opened (a world that starts in talks counts one)",
+        W,
+        "rounds of talks opened (count)",
+    ),
+    Column("collapse_cause", "category", CAT, "why the first ceasefire ended: " + ", ".join(CAUSE_NAMES), W),
+    Column(
+        "prisoners_promised",
+        "prisoners",
+        NUM,
+        "prisoners the state promised to release",
+        W,
+        "prisoners promised for release (count)",
+    ),
+    Column(
+        "prisoners_released",
+        "prisoners",
+        NUM,
+        "prisoners the state actually released",
+        W,
+        "prisoners released (count)",
+    ),
+    Column(
+        "concessions_promised",
+        "items",
+        WHOLE,
+        "concession items promised (prisoner tranches, district withdrawals, amnesty, "
+        "compensation, Shariah); a new round promises again",
+        W,
+    ),
     Column("concessions_delivered", "items", WHOLE, "concession items delivered", W),
-    Column("ttp_attacks", "attacks", WHOLE, "attacks by TTP factions over the horizon", W,
-           "TTP attacks over the horizon (count)"),
-    Column("spoiler_attacks", "attacks", WHOLE,
-           "attacks by spoilers over the horizon (kept apart from TTP attacks)", W,
-           "spoiler attacks over the horizon (count)"),
-    Column("casualties", "people", NUM,
-           "security forces and civilians killed or injured in all attacks", W,
-           "killed and injured, all attacks (people)"),
-    Column("ttp_attacks_per_month_ceasefire", "attacks per month", NUM,
-           "TTP attacks per month during the first ceasefire", W,
-           "TTP attacks during the first ceasefire (per month)"),
-    Column("ttp_attacks_per_month_after", "attacks per month", NUM,
-           f"TTP attacks per month in the {AFTER_WINDOW_DAYS} days after the first ceasefire "
-           "ended (NaN if it did not end)", W,
-           f"TTP attacks in the {AFTER_WINDOW_DAYS} days after collapse (per month)"),
-    Column("defections_to_spoilers", "fighters", NUM, "TTP hardliners who joined spoilers", W,
-           "TTP hardliners who joined spoilers (fighters)"),
-    Column("splits", "events", WHOLE, "factions that split from the umbrella", W,
-           "faction splits from the umbrella (events)"),
-    Column("reunifications", "events", WHOLE, "factions that rejoined the umbrella", W,
-           "faction reunifications (events)"),
-    Column("defections_to_state", "events", WHOLE, "factions that defected to the state", W,
-           "factions defecting to the state (events)"),
-    Column("ttp_fighters_end", "fighters", NUM,
-           "active fighters of factions not defected to the state at the horizon", W,
-           "TTP fighters at the horizon (fighters)"),
+    Column(
+        "ttp_attacks",
+        "attacks",
+        WHOLE,
+        "attacks by TTP factions over the horizon",
+        W,
+        "TTP attacks over the horizon (count)",
+    ),
+    Column(
+        "spoiler_attacks",
+        "attacks",
+        WHOLE,
+        "attacks by spoilers over the horizon (kept apart from TTP attacks)",
+        W,
+        "spoiler attacks over the horizon (count)",
+    ),
+    Column(
+        "casualties",
+        "people",
+        NUM,
+        "security forces and civilians killed or injured in all attacks",
+        W,
+        "killed and injured, all attacks (people)",
+    ),
+    Column(
+        "ttp_attacks_per_month_ceasefire",
+        "attacks per month",
+        NUM,
+        "TTP attacks per month during the first ceasefire",
+        W,
+        "TTP attacks during the first ceasefire (per month)",
+    ),
+    Column(
+        "ttp_attacks_per_month_after",
+        "attacks per month",
+        NUM,
+        f"TTP attacks per month in the {AFTER_WINDOW_DAYS} days after the first ceasefire "
+        "ended (NaN if it did not end)",
+        W,
+        f"TTP attacks in the {AFTER_WINDOW_DAYS} days after collapse (per month)",
+    ),
+    Column(
+        "defections_to_spoilers",
+        "fighters",
+        NUM,
+        "TTP hardliners who joined spoilers",
+        W,
+        "TTP hardliners who joined spoilers (fighters)",
+    ),
+    Column(
+        "splits",
+        "events",
+        WHOLE,
+        "factions that split from the umbrella",
+        W,
+        "faction splits from the umbrella (events)",
+    ),
+    Column(
+        "reunifications",
+        "events",
+        WHOLE,
+        "factions that rejoined the umbrella",
+        W,
+        "faction reunifications (events)",
+    ),
+    Column(
+        "defections_to_state",
+        "events",
+        WHOLE,
+        "factions that defected to the state",
+        W,
+        "factions defecting to the state (events)",
+    ),
+    Column(
+        "ttp_fighters_end",
+        "fighters",
+        NUM,
+        "active fighters of factions not defected to the state at the horizon",
+        W,
+        "TTP fighters at the horizon (fighters)",
+    ),
     # Per ceasefire: Results.ceasefires
     _world(C),
     Column("ceasefire", "index", WHOLE, "which ceasefire of the world (0 = first)", C, key=True),
     Column("start_day", "day index", WHOLE, "first day in force", C),
-    Column("days", "days", WHOLE,
-           "days in force, extensions included (until the horizon if censored)", C),
+    Column("days", "days", WHOLE, "days in force, extensions included (until the horizon if censored)", C),
     Column("censored", "yes/no", YES, "still in force at the horizon", C),
-    Column("cause", "category", CAT,
-           "why it ended: " + ", ".join(c for c in CAUSE_NAMES if c != "no_ceasefire"), C),
+    Column(
+        "cause",
+        "category",
+        CAT,
+        "why it ended: " + ", ".join(c for c in CAUSE_NAMES if c != "no_ceasefire"),
+        C,
+    ),
     # Series tables: keys, then the series in the order of the monthly table
     _world(Table.DAILY),
     Column("day", "day index", WHOLE, "day index from 0", Table.DAILY, key=True),
-    Column("date", "date", Kind.DATE, "calendar date (scenario `start` + day)", Table.DAILY,
-           key=True),
+    Column("date", "date", Kind.DATE, "calendar date (scenario `start` + day)", Table.DAILY, key=True),
     _world(Table.MONTHLY),
     Column("month", "date", Kind.DATE, "first day of the calendar month", Table.MONTHLY, key=True),
-    Column("ttp_attacks", "attacks", NUM, "TTP attacks that day", S, position=1,
-           monthly=Monthly.SUM),
-    Column("spoiler_attacks", "attacks", NUM, "spoiler attacks that day", S, position=2,
-           monthly=Monthly.SUM),
-    Column("casualties", "people", NUM, "killed and injured that day", S, position=3,
-           monthly=Monthly.SUM),
-    Column("ceasefire_days", "days", WHOLE, "days of the month that ended in a ceasefire",
-           Table.MONTHLY, monthly=Monthly.SUM),
-    Column("prisoners_released", "prisoners", NUM, "prisoners released so far", S, position=10,
-           monthly=Monthly.LAST),
-    Column("ttp_fighters", "fighters", NUM,
-           "active fighters of factions not defected to the state", S, position=4,
-           monthly=Monthly.LAST),
-    Column("hardliners", "fighters", NUM, "hardline fighters among them", S, position=5,
-           monthly=Monthly.LAST),
-    Column("factions_in_umbrella", "factions", NUM, "factions inside the umbrella", S,
-           position=11, monthly=Monthly.LAST),
-    Column("spoiler_fighters", "fighters", NUM, "spoiler fighters", S, position=12,
-           monthly=Monthly.LAST),
-    Column("phase", "phase code", NUM,
-           "negotiation phase at the end of the day (0 fighting, 1 talks, 2 ceasefire)", S,
-           position=0, monthly=Monthly.LAST),
-    Column("ttp_trust", "share", NUM,
-           "fighter-weighted trust of the umbrella factions in the state", S, position=6,
-           monthly=Monthly.MEAN),
-    Column("state_trust", "share", NUM, "the state's trust in the TTP", S, position=7,
-           monthly=Monthly.MEAN),
-    Column("coercion", "share", NUM, "the state's level of coercion", S, position=8,
-           monthly=Monthly.MEAN),
+    Column("ttp_attacks", "attacks", NUM, "TTP attacks that day", S, position=1, monthly=Monthly.SUM),
+    Column("spoiler_attacks", "attacks", NUM, "spoiler attacks that day", S, position=2, monthly=Monthly.SUM),
+    Column("casualties", "people", NUM, "killed and injured that day", S, position=3, monthly=Monthly.SUM),
+    Column(
+        "ceasefire_days",
+        "days",
+        WHOLE,
+        "days of the month that ended in a ceasefire",
+        Table.MONTHLY,
+        monthly=Monthly.SUM,
+    ),
+    Column(
+        "prisoners_released",
+        "prisoners",
+        NUM,
+        "prisoners released so far",
+        S,
+        position=10,
+        monthly=Monthly.LAST,
+    ),
+    Column(
+        "ttp_fighters",
+        "fighters",
+        NUM,
+        "active fighters of factions not defected to the state",
+        S,
+        position=4,
+        monthly=Monthly.LAST,
+    ),
+    Column(
+        "hardliners", "fighters", NUM, "hardline fighters among them", S, position=5, monthly=Monthly.LAST
+    ),
+    Column(
+        "factions_in_umbrella",
+        "factions",
+        NUM,
+        "factions inside the umbrella",
+        S,
+        position=11,
+        monthly=Monthly.LAST,
+    ),
+    Column("spoiler_fighters", "fighters", NUM, "spoiler fighters", S, position=12, monthly=Monthly.LAST),
+    Column(
+        "phase",
+        "phase code",
+        NUM,
+        "negotiation phase at the end of the day (0 fighting, 1 talks, 2 ceasefire)",
+        S,
+        position=0,
+        monthly=Monthly.LAST,
+    ),
+    Column(
+        "ttp_trust",
+        "share",
+        NUM,
+        "fighter-weighted trust of the umbrella factions in the state",
+        S,
+        position=6,
+        monthly=Monthly.MEAN,
+    ),
+    Column("state_trust", "share", NUM, "the state's trust in the TTP", S, position=7, monthly=Monthly.MEAN),
+    Column("coercion", "share", NUM, "the state's level of coercion", S, position=8, monthly=Monthly.MEAN),
     Column("pressure", "share", NUM, "domestic pressure", S, position=9, monthly=Monthly.MEAN),
-    Column("days", "days", WHOLE, "days of the month inside the horizon", Table.MONTHLY,
-           monthly=Monthly.COUNT),
+    Column(
+        "days", "days", WHOLE, "days of the month inside the horizon", Table.MONTHLY, monthly=Monthly.COUNT
+    ),
     # Sweep tables: the job's own columns (its swept values are scenario fields)
-    Column("job", "index", WHOLE, "job of the sweep (one command-line job or design point)",
-           Table.SWEEP, key=True),
+    Column(
+        "job",
+        "index",
+        WHOLE,
+        "job of the sweep (one command-line job or design point)",
+        Table.SWEEP,
+        key=True,
+    ),
     Column("scenario", "name", Kind.TEXT, "scenario the job ran", Table.SWEEP),
     Column("seed", "seed", WHOLE, "seed the job ran with", Table.SWEEP),
     Column("job", "index", WHOLE, "job of the sweep", Table.JOBS, key=True),
-    Column("job_dir", "path", Kind.TEXT, "directory of the job, relative to the sweep's",
-           Table.JOBS),
-    Column("status", "category", Kind.TEXT, "complete, failed, incomplete or not_started",
-           Table.JOBS),
+    Column("job_dir", "path", Kind.TEXT, "directory of the job, relative to the sweep's", Table.JOBS),
+    Column("status", "category", Kind.TEXT, "complete, failed, incomplete or not_started", Table.JOBS),
     Column("error", "text", Kind.TEXT, "error message of a failed job", Table.JOBS),
     Column("scenario", "name", Kind.TEXT, "scenario the job ran", Table.JOBS),
     Column("seed", "seed", WHOLE, "seed the job ran with", Table.JOBS),
     Column("days", "days", WHOLE, "days simulated", Table.JOBS),
     Column("seconds", "seconds", NUM, "time the simulation took", Table.JOBS),
     Column("worlds", "count", WHOLE, "worlds of the job in the sweep table", Table.JOBS),
-    Column("ceasefire_days_median", "days", NUM,
-           "median duration of first ceasefires among the job's worlds that reached one",
-           Table.JOBS),
+    Column(
+        "ceasefire_days_median",
+        "days",
+        NUM,
+        "median duration of first ceasefires among the job's worlds that reached one",
+        Table.JOBS,
+    ),
 )
 """Every column, declared once (see the module docstring for the order)."""
 
@@ -310,8 +462,9 @@ def frame(table: Table, values: dict[str, Any]) -> pd.DataFrame:
     cols = columns(table)
     extra = sorted(set(values) - {c.name for c in cols})
     if extra:
-        raise KeyError(f"columns {extra} are not declared for the {table.value} table in "
-                       "sim.core.registry.COLUMNS")
+        raise KeyError(
+            f"columns {extra} are not declared for the {table.value} table in sim.core.registry.COLUMNS"
+        )
     out = {}
     for c in cols:
         v = values[c.name]

@@ -80,48 +80,52 @@ def slot_count(factions: int, spoilers: int, items: int) -> int:
 
 # --- The day's record ---------------------------------------------------------------------------
 
-DAY_DTYPE = np.dtype([
-    # dawn: what every actor reads
-    ("day", "f8"),              # today's index
-    ("phase", "f8"),            # phase at dawn (sim.core.types.Phase code)
-    ("phase_age", "f8"),        # its age at dawn, days
-    ("coercion", "f8"),         # the state's coercion at dawn, share
-    ("pull", "f8"),             # the spoilers' summed recruitment pull (0: nobody recruits)
-    # morning deliveries
-    ("delivered", "f8"),        # items delivered today, count
-    ("overdue", "f8"),          # items overdue after today's deliveries, count
-    # mediation
-    ("pressed", "f8"),          # mediators' summed pressure
-    ("guarantee", "f8"),        # that sum capped at 1, share
-    ("hosted", "f8"),           # a present mediator hosts talks (0 or 1)
-    ("custody", "f8"),          # a present mediator takes custody (0 or 1)
-    ("broker", "f8"),           # strongest broker leverage, share
-    # spoilers' attacks
-    ("spoiler_attacks", "f8"),  # count
-    ("blamed", "f8"),           # expected spoiler attacks blamed on the TTP, count
-    # factions' day
-    ("ttp_attacks", "f8"),      # count
-    ("ttp_bound", "f8"),        # attacks by factions bound by the ceasefire, count
-    ("broke", "?"),             # a faction broke the ceasefire
-    ("lost", "f8"),             # hardliners lost to spoilers, count
-    ("splits", "f8"),           # factions that split, events
-    ("reunified", "f8"),        # factions that rejoined, events
-    ("defected", "f8"),         # factions that defected to the state, events
-    ("freed", "f8"),            # prisoners released to factions, count
-    # evening
-    ("casualties", "f8"),       # killed and injured in today's attacks, count
-    # the table
-    ("opened", "?"),            # talks opened
-    ("deal", "?"),              # a deal was made
-    ("walked", "?"),            # the state walked away
-    ("cause", "f8"),            # cause code of a ceasefire that ended (censored: none)
-    ("promised", "f8"),         # prisoners newly promised, count
-    ("items", "f8"),            # concession items newly promised, count
-], align=True)
+DAY_DTYPE = np.dtype(
+    [
+        # dawn: what every actor reads
+        ("day", "f8"),  # today's index
+        ("phase", "f8"),  # phase at dawn (sim.core.types.Phase code)
+        ("phase_age", "f8"),  # its age at dawn, days
+        ("coercion", "f8"),  # the state's coercion at dawn, share
+        ("pull", "f8"),  # the spoilers' summed recruitment pull (0: nobody recruits)
+        # morning deliveries
+        ("delivered", "f8"),  # items delivered today, count
+        ("overdue", "f8"),  # items overdue after today's deliveries, count
+        # mediation
+        ("pressed", "f8"),  # mediators' summed pressure
+        ("guarantee", "f8"),  # that sum capped at 1, share
+        ("hosted", "f8"),  # a present mediator hosts talks (0 or 1)
+        ("custody", "f8"),  # a present mediator takes custody (0 or 1)
+        ("broker", "f8"),  # strongest broker leverage, share
+        # spoilers' attacks
+        ("spoiler_attacks", "f8"),  # count
+        ("blamed", "f8"),  # expected spoiler attacks blamed on the TTP, count
+        # factions' day
+        ("ttp_attacks", "f8"),  # count
+        ("ttp_bound", "f8"),  # attacks by factions bound by the ceasefire, count
+        ("broke", "?"),  # a faction broke the ceasefire
+        ("lost", "f8"),  # hardliners lost to spoilers, count
+        ("splits", "f8"),  # factions that split, events
+        ("reunified", "f8"),  # factions that rejoined, events
+        ("defected", "f8"),  # factions that defected to the state, events
+        ("freed", "f8"),  # prisoners released to factions, count
+        # evening
+        ("casualties", "f8"),  # killed and injured in today's attacks, count
+        # the table
+        ("opened", "?"),  # talks opened
+        ("deal", "?"),  # a deal was made
+        ("walked", "?"),  # the state walked away
+        ("cause", "f8"),  # cause code of a ceasefire that ended (censored: none)
+        ("promised", "f8"),  # prisoners newly promised, count
+        ("items", "f8"),  # concession items newly promised, count
+    ],
+    align=True,
+)
 """One world's day: the dawn context, then what each stage adds (its tallies across actors)."""
 
 
 # --- The stages ---------------------------------------------------------------------------------
+
 
 class Stage(NamedTuple):
     """One stage of :data:`DAY`: the stage function's name in this module, the group of actors
@@ -133,15 +137,15 @@ class Stage(NamedTuple):
 
 
 DAY = (
-    Stage("dawn", "world", "dawn"),           # the day's record opens on the dawn context
-    Stage("deliver", "state", "deliver"),     # morning: the state delivers what falls due
-    Stage("mediate", "mediators", "step"),    # each mediator presses
-    Stage("attack", "spoilers", "step"),      # each spoiler attacks, outbidding a long ceasefire
-    Stage("live", "factions", "step"),        # each faction lives its day
+    Stage("dawn", "world", "dawn"),  # the day's record opens on the dawn context
+    Stage("deliver", "state", "deliver"),  # morning: the state delivers what falls due
+    Stage("mediate", "mediators", "step"),  # each mediator presses
+    Stage("attack", "spoilers", "step"),  # each spoiler attacks, outbidding a long ceasefire
+    Stage("live", "factions", "step"),  # each faction lives its day
     Stage("recruit", "spoilers", "recruit"),  # spoilers take in the hardliners who left
-    Stage("evening", "state", "step"),        # the state weighs the day's casualties
-    Stage("table", "world", "table"),         # the table moves; acceptances and momentum follow
-    Stage("record", "world", "record"),       # outcome accumulators and the day's series
+    Stage("evening", "state", "step"),  # the state weighs the day's casualties
+    Stage("table", "world", "table"),  # the table moves; acceptances and momentum follow
+    Stage("record", "world", "record"),  # outcome accumulators and the day's series
 )
 """The order of a day. The Mesa model walks it; :func:`world_day` composes the same stages."""
 
@@ -170,8 +174,17 @@ def deliver(t, ws, promise_day, delivered, due_days, prisoners, fac, q, u, relea
     uniform per item) and writes the prisoners released to each faction into ``released_out``."""
     start = item_slot(0, fac.shape[0], spoilers)
     t.delivered, t.overdue = state_rules.deliver(
-        ws, t.day, promise_day, delivered, due_days, prisoners, fac, q,
-        u[start:start + promise_day.shape[0]], released_out)
+        ws,
+        t.day,
+        promise_day,
+        delivered,
+        due_days,
+        prisoners,
+        fac,
+        q,
+        u[start : start + promise_day.shape[0]],
+        released_out,
+    )
 
 
 @rule
@@ -209,10 +222,24 @@ def live(t, s, p, q, released, u, f, factions):
     """
     bound = faction_rules.bound_by_ceasefire(s, t.phase)
     attacks, broke, split, reunified, defected, lost = faction_rules.act(
-        s, p, q, t.phase, t.phase_age, t.coercion, t.guarantee, t.broker, t.custody, t.pull > 0.0,
-        released, t.delivered, t.overdue,
-        u[faction_slot(0, f, factions)], u[faction_slot(1, f, factions)],
-        u[faction_slot(2, f, factions)], u[faction_slot(3, f, factions)])
+        s,
+        p,
+        q,
+        t.phase,
+        t.phase_age,
+        t.coercion,
+        t.guarantee,
+        t.broker,
+        t.custody,
+        t.pull > 0.0,
+        released,
+        t.delivered,
+        t.overdue,
+        u[faction_slot(0, f, factions)],
+        u[faction_slot(1, f, factions)],
+        u[faction_slot(2, f, factions)],
+        u[faction_slot(3, f, factions)],
+    )
     t.ttp_attacks = t.ttp_attacks + attacks
     if bound:
         t.ttp_bound = t.ttp_bound + attacks
@@ -246,9 +273,24 @@ def table(t, ws, fac, promise_day, delivered, at_talks, active, prisoners, q, u)
     """The table moves (:func:`sim.core.table.negotiate`, with the world's uniforms); then each
     faction's momentum and acceptance follow (:func:`sim.core.actors.faction.after_table`)."""
     opened, deal, walked, cause, promised, items = negotiation.negotiate(
-        ws, fac, promise_day, delivered, at_talks, active, prisoners, t.hosted, t.guarantee,
-        t.overdue, t.broke, u[world_slot(0)], u[world_slot(1)], u[world_slot(2)], u[world_slot(3)],
-        q, t.day)
+        ws,
+        fac,
+        promise_day,
+        delivered,
+        at_talks,
+        active,
+        prisoners,
+        t.hosted,
+        t.guarantee,
+        t.overdue,
+        t.broke,
+        u[world_slot(0)],
+        u[world_slot(1)],
+        u[world_slot(2)],
+        u[world_slot(3)],
+        q,
+        t.day,
+    )
     t.opened, t.deal, t.walked, t.cause = opened, deal, walked, cause
     t.promised, t.items = promised, items
     for f in range(fac.shape[0]):
@@ -259,16 +301,53 @@ def table(t, ws, fac, promise_day, delivered, at_talks, active, prisoners, q, u)
 def record(t, ws, cf_log, fac, spo, out, keep):
     """Add the day to the outcome accumulators (:func:`sim.core.outcomes.record_day`); if
     ``keep``, write the day's series into ``out`` (:func:`sim.core.outcomes.series_values`)."""
-    outcomes.record_day(ws, cf_log, t.day, t.phase, t.opened, t.deal, t.cause, t.promised, t.items,
-                        t.delivered, t.ttp_attacks, t.spoiler_attacks, t.casualties, t.freed, t.lost,
-                        t.splits, t.reunified, t.defected)
+    outcomes.record_day(
+        ws,
+        cf_log,
+        t.day,
+        t.phase,
+        t.opened,
+        t.deal,
+        t.cause,
+        t.promised,
+        t.items,
+        t.delivered,
+        t.ttp_attacks,
+        t.spoiler_attacks,
+        t.casualties,
+        t.freed,
+        t.lost,
+        t.splits,
+        t.reunified,
+        t.defected,
+    )
     if keep:
         outcomes.series_values(ws, fac, spo, t.ttp_attacks, t.spoiler_attacks, t.casualties, out)
 
 
 @rule
-def world_day(t, day, ws, fac, spo, promise_day, delivered, released, cf_log, pw, pf, pm, ps,
-              due_days, prisoners, at_talks, active, u, out, keep):
+def world_day(
+    t,
+    day,
+    ws,
+    fac,
+    spo,
+    promise_day,
+    delivered,
+    released,
+    cf_log,
+    pw,
+    pf,
+    pm,
+    ps,
+    due_days,
+    prisoners,
+    at_talks,
+    active,
+    u,
+    out,
+    keep,
+):
     """One world's day: the stages of :data:`DAY` in its order, each actor of a group in turn.
 
     Args:

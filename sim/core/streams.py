@@ -90,4 +90,4 @@ class WorldStreams:
         """Uniforms in [0, 1) for the next day, shaped ``[worlds, slots]``."""
         buf, t = self.next_block_day()
         self._day_buf.reshape(len(self.gens), GROUP, self.slots)[...] = buf[:, t]
-        return self._day_buf[self.offset:self.offset + self.count]
+        return self._day_buf[self.offset : self.offset + self.count]

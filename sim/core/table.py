@@ -22,9 +22,9 @@ OPERATION = CAUSE["state_operation"]
 TERM_EXPIRED = CAUSE["term_expired"]
 
 FIELDS = (
-    "phase",       # negotiation phase (sim.core.types.Phase)
-    "phase_age",   # days since the phase began
-    "term_left",   # days left in the ceasefire's current term (inf: indefinite)
+    "phase",  # negotiation phase (sim.core.types.Phase)
+    "phase_age",  # days since the phase began
+    "term_left",  # days left in the ceasefire's current term (inf: indefinite)
 )
 """World-level variables of the table (fields of the world record)."""
 
@@ -83,15 +83,15 @@ def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_
     threshold = max(q.suspend_threshold_share, 1e-9)
     # The leadership suspends as trust falls below the threshold; mediator pressure holds it to
     # the ceasefire (seed 003: Siraj Haqqani "also pressured the TTP"; limited guarantor).
-    suspend = happens(u_suspend, q.suspend_per_day * clip01((threshold - trust) / threshold)
-                      * (1.0 - guarantee))
+    suspend = happens(
+        u_suspend, q.suspend_per_day * clip01((threshold - trust) / threshold) * (1.0 - guarantee)
+    )
     state_end = state_rules.ends_ceasefire(ws, u_state_end, q)
     ws.term_left = ws.term_left - 1.0
     expiring = ws.term_left <= 0.0
     # Renewal is near certain while trust is above the threshold and fades below it; mediator
     # pressure helps (2022: extended twice, "then indefinitely", seed 002).
-    renewed = expiring and happens(
-        u_renew, clip01(trust / max(q.renewal_threshold_share, 1e-9) + guarantee))
+    renewed = expiring and happens(u_renew, clip01(trust / max(q.renewal_threshold_share, 1e-9) + guarantee))
     if renewed:
         ws.term_left = q.extension_days if q.extension_days > 0.0 else math.inf
     # Nov-Dec 2021 (seed 003): the TTP suspended the ceasefire "saying the state did not keep
@@ -108,8 +108,25 @@ def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_
 
 
 @rule
-def negotiate(ws, fac, promise_day, delivered, at_talks, active, prisoners, hosted, guarantee,
-              overdue, broke, u_talks, u_suspend, u_state_end, u_renew, q, day):
+def negotiate(
+    ws,
+    fac,
+    promise_day,
+    delivered,
+    at_talks,
+    active,
+    prisoners,
+    hosted,
+    guarantee,
+    overdue,
+    broke,
+    u_talks,
+    u_suspend,
+    u_state_end,
+    u_renew,
+    q,
+    day,
+):
     """Today's moves at the table, applied to the world record in place.
 
     Args:
@@ -143,8 +160,9 @@ def negotiate(ws, fac, promise_day, delivered, at_talks, active, prisoners, host
     # made this evening can first be kept tomorrow morning.
     promised, items = 0.0, 0.0
     if opened or deal:
-        promised, items = state_rules.promise(day + 1.0, promise_day, delivered, at_talks, active,
-                                              prisoners, opened, deal)
+        promised, items = state_rules.promise(
+            day + 1.0, promise_day, delivered, at_talks, active, prisoners, opened, deal
+        )
     new_phase = phase
     if opened:
         new_phase = TALKS

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import textwrap
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,14 +45,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from sim.running.ensemble import run
-from sim.running.reductions import OUTCOME_LABELS, outcome as outcome_spec, param_label
 from sim.inputs.params import tunable_paths
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
+from sim.running.ensemble import run
+from sim.running.reductions import OUTCOME_LABELS, param_label
+from sim.running.reductions import outcome as outcome_spec
 
-__all__ = ["grid", "run_points", "sobol", "sobol_bar", "prim", "discover", "Discovery",
-           "discovery_plot"]
+__all__ = ["grid", "run_points", "sobol", "sobol_bar", "prim", "discover", "Discovery", "discovery_plot"]
 
 Ranges = Mapping[str, tuple[float, float]]
 
@@ -75,23 +76,25 @@ def _check_ranges(s: Scenario, ranges: Ranges) -> tuple[list[str], list[list[flo
         if path not in paths:
             near = sorted(p for p in paths if p.split(".")[-1] == path.split(".")[-1])
             hint = f"; did you mean one of {near[:5]}" if near else ""
-            raise ScenarioError(f"ranges: {path!r} is not a tunable field of {s.name or 'the scenario'}"
-                                f"{hint}")
+            raise ScenarioError(
+                f"ranges: {path!r} is not a tunable field of {s.name or 'the scenario'}{hint}"
+            )
         f = paths[path][0]
         if f.type in ("bool", bool):
-            raise ScenarioError(f"ranges: {path!r} is a yes/no field; only numeric fields can be "
-                                "sampled over a range")
+            raise ScenarioError(
+                f"ranges: {path!r} is a yes/no field; only numeric fields can be sampled over a range"
+            )
         try:
             lo, hi = (float(v) for v in rng)
         except (TypeError, ValueError):
             raise ScenarioError(f"ranges[{path!r}] = {rng!r} is not allowed: expected (low, high)") from None
         if not lo < hi:
-            raise ScenarioError(f"ranges[{path!r}] = ({lo}, {hi}) is not allowed: low must be "
-                                "below high")
+            raise ScenarioError(f"ranges[{path!r}] = ({lo}, {hi}) is not allowed: low must be below high")
         flo, fhi = f.metadata.get("lo"), f.metadata.get("hi")
         if (flo is not None and lo < flo) or (fhi is not None and hi > fhi):
-            raise ScenarioError(f"ranges[{path!r}] = ({lo}, {hi}) is not allowed: the field "
-                                f"allows {flo} to {fhi}")
+            raise ScenarioError(
+                f"ranges[{path!r}] = ({lo}, {hi}) is not allowed: the field allows {flo} to {fhi}"
+            )
         names.append(path)
         bounds.append([lo, hi])
     return names, bounds
@@ -110,11 +113,17 @@ def grid(values: Mapping[str, Sequence[float]]) -> pd.DataFrame:
     """Full factorial design: one row per combination of the given field values."""
     names = list(values)
     mesh = np.meshgrid(*[np.asarray(values[n], dtype=float) for n in names], indexing="ij")
-    return pd.DataFrame({n: m.reshape(-1) for n, m in zip(names, mesh)})
+    return pd.DataFrame({n: m.reshape(-1) for n, m in zip(names, mesh, strict=False)})
 
 
-def run_points(scenario: str | Path | Scenario, points: pd.DataFrame, worlds_per_point: int,
-               days: int = 730, seed: int = 0, **run_kwargs: Any) -> pd.DataFrame:
+def run_points(
+    scenario: str | Path | Scenario,
+    points: pd.DataFrame,
+    worlds_per_point: int,
+    days: int = 730,
+    seed: int = 0,
+    **run_kwargs: Any,
+) -> pd.DataFrame:
     """Run a design of parameter points as one batch.
 
     Args:
@@ -127,18 +136,25 @@ def run_points(scenario: str | Path | Scenario, points: pd.DataFrame, worlds_per
         One row per (point, world): ``point``, the point's parameter values, then the outcome
         columns. ``attrs`` carries ``scenario``, ``seed``, ``days``, ``worlds_per_point``.
     """
-    if isinstance(worlds_per_point, bool) or not isinstance(worlds_per_point, (int, np.integer)) \
-            or worlds_per_point < 1:
-        raise ScenarioError(f"worlds_per_point = {worlds_per_point!r} is not allowed: expected a "
-                            "whole number of at least 1")
+    if (
+        isinstance(worlds_per_point, bool)
+        or not isinstance(worlds_per_point, (int, np.integer))
+        or worlds_per_point < 1
+    ):
+        raise ScenarioError(
+            f"worlds_per_point = {worlds_per_point!r} is not allowed: expected a whole number of at least 1"
+        )
     s = _scenario(scenario)
     pts = points.reset_index(drop=True)
     params = pts.loc[pts.index.repeat(worlds_per_point)].reset_index(drop=True)
     res = run(s, worlds=len(params), days=days, seed=seed, params=params, **run_kwargs)
-    table = pd.concat([pd.DataFrame({"point": np.repeat(np.arange(len(pts)), worlds_per_point)}),
-                       params, res.worlds], axis=1)
-    table.attrs.update(scenario=res.scenario, seed=int(seed), days=int(days),
-                       worlds_per_point=int(worlds_per_point))
+    table = pd.concat(
+        [pd.DataFrame({"point": np.repeat(np.arange(len(pts)), worlds_per_point)}), params, res.worlds],
+        axis=1,
+    )
+    table.attrs.update(
+        scenario=res.scenario, seed=int(seed), days=int(days), worlds_per_point=int(worlds_per_point)
+    )
     return table
 
 
@@ -147,11 +163,18 @@ def run_points(scenario: str | Path | Scenario, points: pd.DataFrame, worlds_per
 # --------------------------------------------------------------------------------------------
 
 
-def sobol(scenario: str | Path | Scenario, ranges: Ranges,
-          outcomes: Sequence[str] = ("ceasefire_days", "ttp_attacks", "survives_90"),
-          n: int = 64, worlds_per_point: int = 50, seed: int = 0, days: int = 730,
-          calc_second_order: bool = False, num_resamples: int = 100,
-          conf_level: float = 0.95) -> pd.DataFrame:
+def sobol(
+    scenario: str | Path | Scenario,
+    ranges: Ranges,
+    outcomes: Sequence[str] = ("ceasefire_days", "ttp_attacks", "survives_90"),
+    n: int = 64,
+    worlds_per_point: int = 50,
+    seed: int = 0,
+    days: int = 730,
+    calc_second_order: bool = False,
+    num_resamples: int = 100,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
     """Sobol sensitivity indices of outcome means to per-world parameters, as one batch.
 
     Samples ``n * (D + 2)`` points (``n * (2D + 2)`` with second order) with
@@ -167,6 +190,9 @@ def sobol(scenario: str | Path | Scenario, ranges: Ranges,
         Tidy table, one row per (outcome, parameter): ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
         ``attrs`` holds the design size, seed and scenario. An outcome with no value at some
         point (for example ``survives_90`` where no world reached a ceasefire) gets NaN indices.
+
+    Long because its ten keyword arguments take a line each; the body is one SALib sample, one
+    batch and one analysis per outcome.
     """
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
@@ -185,30 +211,52 @@ def sobol(scenario: str | Path | Scenario, ranges: Ranges,
     for spec in specs:
         y, _ = spec.per_group(table, codes, len(points))
         if np.isnan(y).any():
-            si = {"S1": np.full(len(names), np.nan), "S1_conf": np.full(len(names), np.nan),
-                  "ST": np.full(len(names), np.nan), "ST_conf": np.full(len(names), np.nan)}
+            si = {
+                "S1": np.full(len(names), np.nan),
+                "S1_conf": np.full(len(names), np.nan),
+                "ST": np.full(len(names), np.nan),
+                "ST_conf": np.full(len(names), np.nan),
+            }
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # zero variance gives 0/0
-                si = sobol_analyze.analyze(problem, y, calc_second_order=calc_second_order,
-                                           num_resamples=num_resamples, conf_level=conf_level,
-                                           seed=seed)
+                si = sobol_analyze.analyze(
+                    problem,
+                    y,
+                    calc_second_order=calc_second_order,
+                    num_resamples=num_resamples,
+                    conf_level=conf_level,
+                    seed=seed,
+                )
         for i, name in enumerate(names):
-            rows.append({"outcome": spec.name, "parameter": name,
-                         "S1": float(si["S1"][i]), "S1_conf": float(si["S1_conf"][i]),
-                         "ST": float(si["ST"][i]), "ST_conf": float(si["ST_conf"][i])})
+            rows.append(
+                {
+                    "outcome": spec.name,
+                    "parameter": name,
+                    "S1": float(si["S1"][i]),
+                    "S1_conf": float(si["S1_conf"][i]),
+                    "ST": float(si["ST"][i]),
+                    "ST_conf": float(si["ST_conf"][i]),
+                }
+            )
     out = pd.DataFrame(rows)
-    out.attrs.update(scenario=s.name, seed=int(seed), days=int(days), n=int(n),
-                     points=int(len(points)), worlds_per_point=int(worlds_per_point),
-                     worlds=int(len(table)), conf_level=conf_level)
+    out.attrs.update(
+        scenario=s.name,
+        seed=int(seed),
+        days=int(days),
+        n=int(n),
+        points=int(len(points)),
+        worlds_per_point=int(worlds_per_point),
+        worlds=int(len(table)),
+        conf_level=conf_level,
+    )
     return out
 
 
 def _figure(width: float, height: float, caption: str) -> Figure:
     lines = textwrap.wrap(caption, width=max(40, int(width * 15))) or [""]
     bottom = min(0.4, (0.12 + 0.16 * len(lines)) / height)
-    fig = Figure(figsize=(width, height),
-                 layout=ConstrainedLayoutEngine(rect=(0, bottom, 1, 1 - bottom)))
+    fig = Figure(figsize=(width, height), layout=ConstrainedLayoutEngine(rect=(0, bottom, 1, 1 - bottom)))
     FigureCanvasAgg(fig)
     fig.text(0.01, 0.06 / height, "\n".join(lines), ha="left", va="bottom", fontsize=8, color="0.25")
     return fig
@@ -218,25 +266,41 @@ def sobol_bar(df: pd.DataFrame, title: str | None = None) -> Figure:
     """Bars of first-order (S1) and total (ST) Sobol indices with confidence, one panel per outcome."""
     outcomes = list(dict.fromkeys(df["outcome"]))
     a = df.attrs
-    caption = (f"Scenario {a.get('scenario', 'unknown')}, {a.get('worlds', len(df)):,} worlds "
-               f"({a.get('points', '?')} Sobol points x {a.get('worlds_per_point', '?')} worlds), "
-               f"seed {a.get('seed', 'unknown')}, horizon {a.get('days', '?')} days. Error bars: "
-               f"{a.get('conf_level', 0.95):.0%} bootstrap confidence. S1: share of the variance of "
-               "the point mean due to the parameter alone; ST: including its interactions.")
+    caption = (
+        f"Scenario {a.get('scenario', 'unknown')}, {a.get('worlds', len(df)):,} worlds "
+        f"({a.get('points', '?')} Sobol points x {a.get('worlds_per_point', '?')} worlds), "
+        f"seed {a.get('seed', 'unknown')}, horizon {a.get('days', '?')} days. Error bars: "
+        f"{a.get('conf_level', 0.95):.0%} bootstrap confidence. S1: share of the variance of "
+        "the point mean due to the parameter alone; ST: including its interactions."
+    )
     n = len(outcomes)
     ncols = min(n, 3)
     nrows = int(np.ceil(n / ncols))
     params = list(dict.fromkeys(df["parameter"]))
     fig = _figure(max(6.0, 4.5 * ncols), 1.2 + nrows * (1.2 + 0.45 * len(params)) + 0.8, caption)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    for ax, name in zip(axes, outcomes):
+    for ax, name in zip(axes, outcomes, strict=False):
         d = df[df["outcome"] == name].set_index("parameter").reindex(params)
         yy = np.arange(len(params))
         h = 0.38
-        ax.barh(yy - h / 2, d["S1"], height=h, xerr=d["S1_conf"], color="#3182bd",
-                label="S1 (first order)", error_kw={"lw": 1, "capsize": 2})
-        ax.barh(yy + h / 2, d["ST"], height=h, xerr=d["ST_conf"], color="#fd8d3c",
-                label="ST (total)", error_kw={"lw": 1, "capsize": 2})
+        ax.barh(
+            yy - h / 2,
+            d["S1"],
+            height=h,
+            xerr=d["S1_conf"],
+            color="#3182bd",
+            label="S1 (first order)",
+            error_kw={"lw": 1, "capsize": 2},
+        )
+        ax.barh(
+            yy + h / 2,
+            d["ST"],
+            height=h,
+            xerr=d["ST_conf"],
+            color="#fd8d3c",
+            label="ST (total)",
+            error_kw={"lw": 1, "capsize": 2},
+        )
         ax.set_yticks(yy, params, fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="0.3", lw=0.8)
@@ -312,9 +376,11 @@ class Discovery:
             where = "when " + " and ".join(parts)
         u = self.unit
         what = self.outcome[:1].upper() + self.outcome[1:]
-        return (f"{what}: {self.density:.0%} of {u} inside the box (base rate "
-                f"{self.base_density:.0%}) {where}. The box holds {self.coverage:.0%} of all such "
-                f"{u} (coverage) and {self.mass:.0%} of the sampled {u} (mass).")
+        return (
+            f"{what}: {self.density:.0%} of {u} inside the box (base rate "
+            f"{self.base_density:.0%}) {where}. The box holds {self.coverage:.0%} of all such "
+            f"{u} (coverage) and {self.mass:.0%} of the sampled {u} (mass)."
+        )
 
 
 def _workbench_prim():
@@ -325,8 +391,14 @@ def _workbench_prim():
     return ema_prim
 
 
-def _peeling_boxes(x: pd.DataFrame, yy: np.ndarray, range_lo: np.ndarray, range_hi: np.ndarray,
-                   peel_alpha: float, min_mass: float) -> tuple[list, list]:
+def _peeling_boxes(
+    x: pd.DataFrame,
+    yy: np.ndarray,
+    range_lo: np.ndarray,
+    range_hi: np.ndarray,
+    peel_alpha: float,
+    min_mass: float,
+) -> tuple[list, list]:
     """The workbench's peeling trajectory: each box as ``(lo, hi)`` per parameter on the sampled
     ranges (a side left at the data's extreme is put at the range's bound), and its
     ``(coverage, density, mass)``. The first box is the whole range."""
@@ -340,35 +412,47 @@ def _peeling_boxes(x: pd.DataFrame, yy: np.ndarray, range_lo: np.ndarray, range_
         with warnings.catch_warnings():
             # the workbench's own use of a pandas keyword that pandas now deprecates
             warnings.filterwarnings("ignore", message=".*inplace keyword.*")
-            found = ema.Prim(x, yy.astype(int), peel_alpha=peel_alpha,
-                             mass_min=min_mass).find_box()
+            found = ema.Prim(x, yy.astype(int), peel_alpha=peel_alpha, mass_min=min_mass).find_box()
         traj = found.peeling_trajectory
         for i, lims in enumerate(found.box_lims[1:], start=1):
             lo_i = lims.loc[0, names].to_numpy(dtype=float)
             hi_i = lims.loc[1, names].to_numpy(dtype=float)
-            limits.append((np.where(lo_i > data_lo, lo_i, range_lo),
-                           np.where(hi_i < data_hi, hi_i, range_hi)))
+            limits.append(
+                (np.where(lo_i > data_lo, lo_i, range_lo), np.where(hi_i < data_hi, hi_i, range_hi))
+            )
             stats.append(tuple(float(traj.loc[i, k]) for k in ("coverage", "density", "mass")))
     return limits, stats
 
 
-def _trajectory_table(names: list[str], limits: list, stats: list, range_lo: np.ndarray,
-                      range_hi: np.ndarray) -> pd.DataFrame:
+def _trajectory_table(
+    names: list[str], limits: list, stats: list, range_lo: np.ndarray, range_hi: np.ndarray
+) -> pd.DataFrame:
     """One row per box of the trajectory: step, coverage, density, mass, restricted sides and
     each parameter's ``.lo`` / ``.hi``."""
     rows = []
-    for step, ((lo, hi), (cov, dens, mass)) in enumerate(zip(limits, stats)):
-        row = {"step": step, "coverage": cov, "density": dens, "mass": mass,
-               "restricted": int(((lo > range_lo) | (hi < range_hi)).sum())}
+    for step, ((lo, hi), (cov, dens, mass)) in enumerate(zip(limits, stats, strict=False)):
+        row = {
+            "step": step,
+            "coverage": cov,
+            "density": dens,
+            "mass": mass,
+            "restricted": int(((lo > range_lo) | (hi < range_hi)).sum()),
+        }
         for j, name in enumerate(names):
             row[f"{name}.lo"], row[f"{name}.hi"] = lo[j], hi[j]
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def prim(X: pd.DataFrame, y: np.ndarray | pd.Series, bounds: Mapping[str, tuple[float, float]] | None = None,
-         peel_alpha: float = 0.05, min_mass: float = 0.05, min_coverage: float = 0.5,
-         outcome: str = "case of interest") -> Discovery:
+def prim(
+    X: pd.DataFrame,
+    y: np.ndarray | pd.Series,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    peel_alpha: float = 0.05,
+    min_mass: float = 0.05,
+    min_coverage: float = 0.5,
+    outcome: str = "case of interest",
+) -> Discovery:
     """PRIM (the EMA Workbench's): the box of ``X`` where ``y`` is most often true.
 
     Args:
@@ -402,18 +486,40 @@ def prim(X: pd.DataFrame, y: np.ndarray | pd.Series, bounds: Mapping[str, tuple[
     chosen = int(pick.sort_values(["density", "coverage"], ascending=False).index[0])
     row = trajectory.loc[chosen]
     blo, bhi = limits[chosen]
-    box = pd.DataFrame({"parameter": names, "lo": blo, "hi": bhi, "range_lo": range_lo,
-                        "range_hi": range_hi, "restricted": (blo > range_lo) | (bhi < range_hi)})
-    return Discovery(box=box, coverage=float(row["coverage"]), density=float(row["density"]),
-                     mass=float(row["mass"]), base_density=n_pos / n_all if n_all else np.nan,
-                     trajectory=trajectory, outcome=outcome, chosen=chosen)
+    box = pd.DataFrame(
+        {
+            "parameter": names,
+            "lo": blo,
+            "hi": bhi,
+            "range_lo": range_lo,
+            "range_hi": range_hi,
+            "restricted": (blo > range_lo) | (bhi < range_hi),
+        }
+    )
+    return Discovery(
+        box=box,
+        coverage=float(row["coverage"]),
+        density=float(row["density"]),
+        mass=float(row["mass"]),
+        base_density=n_pos / n_all if n_all else np.nan,
+        trajectory=trajectory,
+        outcome=outcome,
+        chosen=chosen,
+    )
 
 
-def discover(scenario: str | Path | Scenario, ranges: Ranges,
-             outcome: str | Callable[[pd.DataFrame], np.ndarray] = "survives_180",
-             points: int = 512, worlds_per_point: int = 1, days: int = 730, seed: int = 0,
-             peel_alpha: float = 0.05, min_mass: float = 0.05,
-             min_coverage: float = 0.5) -> Discovery:
+def discover(
+    scenario: str | Path | Scenario,
+    ranges: Ranges,
+    outcome: str | Callable[[pd.DataFrame], np.ndarray] = "survives_180",
+    points: int = 512,
+    worlds_per_point: int = 1,
+    days: int = 730,
+    seed: int = 0,
+    peel_alpha: float = 0.05,
+    min_mass: float = 0.05,
+    min_coverage: float = 0.5,
+) -> Discovery:
     """Scenario discovery: where in the parameter ranges is an outcome of interest likely?
 
     Samples ``points`` points with a Latin hypercube (``scipy.stats.qmc.LatinHypercube``) over
@@ -441,12 +547,16 @@ def discover(scenario: str | Path | Scenario, ranges: Ranges,
     else:
         spec = outcome_spec(outcome)
         if not spec.is_share:
-            raise ValueError(f"outcome {outcome!r} is not yes/no: use survives_N, lasts_past_N, "
-                             "ceasefire_reached or a function returning yes/no per world")
+            raise ValueError(
+                f"outcome {outcome!r} is not yes/no: use survives_N, lasts_past_N, "
+                "ceasefire_reached or a function returning yes/no per world"
+            )
         needed = spec.name.rsplit("_", 1)[-1]
         if needed.isdigit() and int(needed) >= days:
-            raise ScenarioError(f"outcome {outcome!r} cannot be seen within days = {days}: use a "
-                                f"horizon longer than {needed} days")
+            raise ScenarioError(
+                f"outcome {outcome!r} cannot be seen within days = {days}: use a "
+                f"horizon longer than {needed} days"
+            )
         words = spec.label.replace(" (share)", "")
         if words.startswith("first ceasefires lasting"):
             words = words.replace("first ceasefires lasting", "first ceasefire lasting")
@@ -457,28 +567,45 @@ def discover(scenario: str | Path | Scenario, ranges: Ranges,
     design = _round_integers(s, pd.DataFrame(qmc.scale(sample, lo, hi), columns=names))
     table = run_points(s, design, worlds_per_point, days=days, seed=seed)
     yy = np.asarray(indicator(table), dtype=bool)
-    d = prim(table[names], yy, bounds={n: (float(a), float(b)) for n, (a, b) in zip(names, bounds)},
-             peel_alpha=peel_alpha, min_mass=min_mass, min_coverage=min_coverage, outcome=words)
+    d = prim(
+        table[names],
+        yy,
+        bounds={n: (float(a), float(b)) for n, (a, b) in zip(names, bounds, strict=False)},
+        peel_alpha=peel_alpha,
+        min_mass=min_mass,
+        min_coverage=min_coverage,
+        outcome=words,
+    )
     d.unit = "worlds"
-    d.meta.update(scenario=s.name, seed=int(seed), days=int(days), points=int(points),
-                  worlds_per_point=int(worlds_per_point), table=table)
+    d.meta.update(
+        scenario=s.name,
+        seed=int(seed),
+        days=int(days),
+        points=int(points),
+        worlds_per_point=int(worlds_per_point),
+        table=table,
+    )
     return d
 
 
 def discovery_plot(d: Discovery, title: str | None = None) -> Figure:
     """Coverage against density along the peeling trajectory, and the chosen box's bounds."""
     m = d.meta
-    caption = (f"Scenario {m.get('scenario', 'unknown')}, {len(m['table']) if 'table' in m else '?'} "
-               f"worlds ({m.get('points', '?')} Latin hypercube points x "
-               f"{m.get('worlds_per_point', '?')} worlds), seed {m.get('seed', 'unknown')}, "
-               f"horizon {m.get('days', '?')} days. " + d.describe())
+    caption = (
+        f"Scenario {m.get('scenario', 'unknown')}, {len(m['table']) if 'table' in m else '?'} "
+        f"worlds ({m.get('points', '?')} Latin hypercube points x "
+        f"{m.get('worlds_per_point', '?')} worlds), seed {m.get('seed', 'unknown')}, "
+        f"horizon {m.get('days', '?')} days. " + d.describe()
+    )
     fig = _figure(11.0, 5.0, caption)
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
     t = d.trajectory
-    ax1.plot(t["coverage"], t["density"], color="#3182bd", marker=".", ms=6, lw=1,
-             label="box after each peel")
-    ax1.scatter([d.coverage], [d.density], s=120, facecolors="none", edgecolors="red", lw=2,
-                label="chosen box")
+    ax1.plot(
+        t["coverage"], t["density"], color="#3182bd", marker=".", ms=6, lw=1, label="box after each peel"
+    )
+    ax1.scatter(
+        [d.coverage], [d.density], s=120, facecolors="none", edgecolors="red", lw=2, label="chosen box"
+    )
     ax1.axhline(d.base_density, color="0.5", ls=":", label=f"base rate {d.base_density:.0%}")
     ax1.set_xlabel("coverage (share of cases inside the box)")
     ax1.set_ylabel("density (share of the box that are cases)")
@@ -491,8 +618,13 @@ def discovery_plot(d: Discovery, title: str | None = None) -> Figure:
     yy = np.arange(len(b))
     span = (b["range_hi"] - b["range_lo"]).replace(0, 1).to_numpy()
     ax2.barh(yy, np.ones(len(b)), color="0.9", label="sampled range")
-    ax2.barh(yy, (b["hi"] - b["lo"]).to_numpy() / span, left=(b["lo"] - b["range_lo"]).to_numpy() / span,
-             color="#31a354", label="box")
+    ax2.barh(
+        yy,
+        (b["hi"] - b["lo"]).to_numpy() / span,
+        left=(b["lo"] - b["range_lo"]).to_numpy() / span,
+        color="#31a354",
+        label="box",
+    )
     for i, row in b.reset_index(drop=True).iterrows():
         ax2.text(1.02, i, f"{row['lo']:.3g} to {row['hi']:.3g}", va="center", fontsize=8)
     ax2.set_yticks(yy, [param_label(p) for p in b["parameter"]], fontsize=8)

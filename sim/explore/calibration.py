@@ -35,8 +35,8 @@ import dataclasses
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -74,21 +74,27 @@ class Prior:
     why: list[str]
 
     @classmethod
-    def from_config(cls, parameters) -> "Prior":
+    def from_config(cls, parameters) -> Prior:
         names, lo, hi, log, why = [], [], [], [], []
         fields = {f.name: f for f in dataclasses.fields(Behaviour)}
         for name, spec in parameters.items():
             if name not in fields:
-                raise CalibrationConfigError(f"calibration.yaml: parameters.{name} is not a field of sim.inputs.schema.Behaviour")
+                raise CalibrationConfigError(
+                    f"calibration.yaml: parameters.{name} is not a field of sim.inputs.schema.Behaviour"
+                )
             f = fields[name]
             a, b = float(spec["lo"]), float(spec["hi"])
             flo, fhi = f.metadata.get("lo"), f.metadata.get("hi")
             if not (a < b) or (flo is not None and a < flo) or (fhi is not None and b > fhi):
-                raise CalibrationConfigError(f"calibration.yaml: parameters.{name} range {a}-{b} must be increasing "
-                                 f"and inside the schema's {flo}-{fhi}")
+                raise CalibrationConfigError(
+                    f"calibration.yaml: parameters.{name} range {a}-{b} must be increasing "
+                    f"and inside the schema's {flo}-{fhi}"
+                )
             scale = str(spec.get("scale", "linear"))
             if scale not in ("linear", "log") or (scale == "log" and a <= 0):
-                raise CalibrationConfigError(f"calibration.yaml: parameters.{name}.scale must be linear or log (log needs lo > 0)")
+                raise CalibrationConfigError(
+                    f"calibration.yaml: parameters.{name}.scale must be linear or log (log needs lo > 0)"
+                )
             names.append(name)
             lo.append(a)
             hi.append(b)
@@ -144,11 +150,13 @@ class Simulator:
 
     def runs(self, theta: np.ndarray, k: int, seed: int) -> dict[str, V.EpisodeRun]:
         """Every episode once, with each parameter set of ``theta`` repeated for ``k`` worlds."""
-        table = pd.DataFrame(np.repeat(theta, k, axis=0),
-                             columns=[f"behaviour.{n}" for n in self.prior.names])
+        table = pd.DataFrame(
+            np.repeat(theta, k, axis=0), columns=[f"behaviour.{n}" for n in self.prior.names]
+        )
         self.n_worlds += len(table) * len(self.episodes)
-        return V.run_episodes(len(table), seed, names=self.episodes, params=table,
-                              overrides=self.base, workers=self.workers)
+        return V.run_episodes(
+            len(table), seed, names=self.episodes, params=table, overrides=self.base, workers=self.workers
+        )
 
     def statistics(self, runs, draws: int) -> np.ndarray:
         """``[draws, patterns]`` per-draw statistics."""
@@ -162,7 +170,11 @@ def scales_from(S: np.ndarray, patterns: list[V.Pattern]) -> np.ndarray:
     for j, p in enumerate(patterns):
         x = S[:, j]
         x = x[np.isfinite(x)]
-        floor = 0.05 if p.kind != "value" else 1e-3 * max(1.0, abs(p.target[0]) if math.isfinite(p.target[0]) else 1.0)
+        floor = (
+            0.05
+            if p.kind != "value"
+            else 1e-3 * max(1.0, abs(p.target[0]) if math.isfinite(p.target[0]) else 1.0)
+        )
         if len(x) < 2:
             out.append(max(floor, 1.0))
             continue
@@ -171,15 +183,16 @@ def scales_from(S: np.ndarray, patterns: list[V.Pattern]) -> np.ndarray:
     return np.array(out)
 
 
-def distances(S: np.ndarray, patterns: list[V.Pattern], scales: np.ndarray, weights: np.ndarray,
-              nan_penalty: float) -> tuple[np.ndarray, np.ndarray]:
+def distances(
+    S: np.ndarray, patterns: list[V.Pattern], scales: np.ndarray, weights: np.ndarray, nan_penalty: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Distance of every draw (weighted root mean square of scaled discrepancies) and the
     scaled discrepancies ``[draws, patterns]``."""
     D = np.empty_like(S)
     for j, p in enumerate(patterns):
         D[:, j] = V.discrepancy(S[:, j], p.target) / scales[j]
     D = np.where(np.isnan(D), nan_penalty, D)
-    rho = np.sqrt((D ** 2 * weights).sum(axis=1) / weights.sum())
+    rho = np.sqrt((D**2 * weights).sum(axis=1) / weights.sum())
     return rho, D
 
 
@@ -217,7 +230,12 @@ def kernel_density(z: np.ndarray, centres: np.ndarray, sigma: np.ndarray) -> np.
 def apmc(sim: Simulator, cfg, rng, log) -> dict:
     """Adaptive population Monte Carlo: the kept particles ``z`` (unit cube), their normalised
     weights ``w``, distances ``d`` and ``generation``, the statistics' ``scales`` and
-    ``weights``, and the ``history`` of tolerances (see the module doc)."""
+    ``weights``, and the ``history`` of tolerances (see the module doc).
+
+
+    Long because the loop over generations of the algorithm (Lenormand et al. 2013) reads best in
+    one piece.
+    """
     prior, pats = sim.prior, sim.patterns
     N, K = int(cfg.particles), int(cfg.worlds_per_draw)
     keep = max(2, int(round(float(cfg.alpha) * N)))
@@ -230,8 +248,15 @@ def apmc(sim: Simulator, cfg, rng, log) -> dict:
     order = np.argsort(rho, kind="stable")[:keep]
     z, w, d, gen = z0[order], np.ones(keep), rho[order], np.zeros(keep, int)
     eps = float(d.max())
-    history = [{"generation": 0, "simulated": N, "tolerance": eps, "acceptance": 1.0,
-                "seconds": round(time.perf_counter() - t, 1)}]
+    history = [
+        {
+            "generation": 0,
+            "simulated": N,
+            "tolerance": eps,
+            "acceptance": 1.0,
+            "seconds": round(time.perf_counter() - t, 1),
+        }
+    ]
     log(f"generation 0: {N} draws x {K} worlds, tolerance {eps:.3f} ({history[-1]['seconds']} s)")
     for g in range(1, int(cfg.generations)):
         t = time.perf_counter()
@@ -254,14 +279,30 @@ def apmc(sim: Simulator, cfg, rng, log) -> dict:
         order = np.argsort(d_all, kind="stable")[:keep]
         z, w, d, gen = z_all[order], w_all[order], d_all[order], g_all[order]
         eps = float(d.max())
-        history.append({"generation": g, "simulated": m, "tolerance": eps, "acceptance": acceptance,
-                        "seconds": round(time.perf_counter() - t, 1)})
-        log(f"generation {g}: {m} draws, acceptance {acceptance:.3f}, tolerance {eps:.3f} "
-            f"({history[-1]['seconds']} s)")
+        history.append(
+            {
+                "generation": g,
+                "simulated": m,
+                "tolerance": eps,
+                "acceptance": acceptance,
+                "seconds": round(time.perf_counter() - t, 1),
+            }
+        )
+        log(
+            f"generation {g}: {m} draws, acceptance {acceptance:.3f}, tolerance {eps:.3f} "
+            f"({history[-1]['seconds']} s)"
+        )
         if acceptance < float(cfg.min_acceptance):
             break
-    return {"z": z, "w": w / w.sum(), "d": d, "generation": gen, "scales": scales,
-            "weights": weights, "history": history}
+    return {
+        "z": z,
+        "w": w / w.sum(),
+        "d": d,
+        "generation": gen,
+        "scales": scales,
+        "weights": weights,
+        "history": history,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,7 +315,9 @@ def round_sig(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def select(sim: Simulator, post: dict, cfg, all_patterns: list[V.Pattern], log) -> tuple[int, pd.DataFrame, np.ndarray]:
+def select(
+    sim: Simulator, post: dict, cfg, all_patterns: list[V.Pattern], log
+) -> tuple[int, pd.DataFrame, np.ndarray]:
     """Re-simulate candidate sets with more worlds and keep the one whose worlds put the most
     observations inside their 90% interval (the report's rule), the ABC distance breaking ties.
 
@@ -283,7 +326,7 @@ def select(sim: Simulator, post: dict, cfg, all_patterns: list[V.Pattern], log) 
     prior = sim.prior
     C, R = int(cfg.selection.candidates), int(cfg.selection.worlds)
     med = np.array([weighted_quantile(post["z"][:, j], post["w"], 0.5) for j in range(prior.d)])
-    cand = [med] + [post["z"][i] for i in np.argsort(post["d"], kind="stable")[:max(C - 1, 0)]]
+    cand = [med] + [post["z"][i] for i in np.argsort(post["d"], kind="stable")[: max(C - 1, 0)]]
     theta = np.array([[round_sig(v) for v in prior.natural(c[None, :])[0]] for c in cand])
     runs = sim.runs(theta, R, sub_seed(cfg.seed, 2))
     S = sim.statistics(runs, len(theta))
@@ -293,14 +336,24 @@ def select(sim: Simulator, post: dict, cfg, all_patterns: list[V.Pattern], log) 
         sub = V.subset(runs, np.arange(c * R, (c + 1) * R))
         outs = V.evaluate_all(sub, all_patterns, seed=sub_seed(cfg.seed, 3))
         passed, judged = V.pass_fraction(outs)
-        rows.append({"candidate": c, "source": "posterior median" if c == 0 else f"particle {c}",
-                     "passed": passed, "judged": judged, "distance": float(rho[c]),
-                     **dict(zip(prior.names, theta[c])),
-                     "failing": " ".join(o.pattern.id for o in outs if o.passed is False)})
+        rows.append(
+            {
+                "candidate": c,
+                "source": "posterior median" if c == 0 else f"particle {c}",
+                "passed": passed,
+                "judged": judged,
+                "distance": float(rho[c]),
+                **dict(zip(prior.names, theta[c], strict=False)),
+                "failing": " ".join(o.pattern.id for o in outs if o.passed is False),
+            }
+        )
         log(f"candidate {c} ({rows[-1]['source']}): {passed}/{judged} patterns pass, distance {rho[c]:.3f}")
     table = pd.DataFrame(rows)
-    best = int(table.sort_values(["passed", "distance", "candidate"], ascending=[False, True, True])
-               .iloc[0]["candidate"])
+    best = int(
+        table.sort_values(["passed", "distance", "candidate"], ascending=[False, True, True]).iloc[0][
+            "candidate"
+        ]
+    )
     return best, table, theta[best]
 
 
@@ -318,27 +371,49 @@ def pinned_table(prior: Prior, post: dict) -> pd.DataFrame:
         zq = weighted_quantile(post["z"][:, j], post["w"], [0.05, 0.5, 0.95])
         xq = weighted_quantile(theta[:, j], post["w"], [0.05, 0.5, 0.95])
         ratio = float((zq[2] - zq[0]) / 0.9)
-        verdict = ("pinned down" if ratio < 1 / 3 else "partly pinned" if ratio < 2 / 3
-                   else "not pinned: the patterns hardly constrain it")
-        rows.append({"parameter": name, "prior_lo": prior.lo[j], "prior_hi": prior.hi[j],
-                     "scale": "log" if prior.log[j] else "linear",
-                     "posterior_p05": xq[0], "posterior_median": xq[1], "posterior_p95": xq[2],
-                     "width_ratio": round(ratio, 3), "verdict": verdict, "why": prior.why[j]})
+        verdict = (
+            "pinned down"
+            if ratio < 1 / 3
+            else "partly pinned"
+            if ratio < 2 / 3
+            else "not pinned: the patterns hardly constrain it"
+        )
+        rows.append(
+            {
+                "parameter": name,
+                "prior_lo": prior.lo[j],
+                "prior_hi": prior.hi[j],
+                "scale": "log" if prior.log[j] else "linear",
+                "posterior_p05": xq[0],
+                "posterior_median": xq[1],
+                "posterior_p95": xq[2],
+                "width_ratio": round(ratio, 3),
+                "verdict": verdict,
+                "why": prior.why[j],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def pinned_markdown(table: pd.DataFrame, chosen: dict, header: str) -> str:
     """``pinned.md``: the table of :func:`pinned_table` with the shipped values."""
-    lines = [header, "",
-             "Width ratio = width of the posterior's 90% credible interval over the width of the "
-             "prior's central 90%, on the prior's scale (log for log-uniform priors): near 1 the "
-             "patterns do not constrain the parameter, near 0 they pin it down.", "",
-             "| parameter | prior | posterior median | posterior 90% | width ratio | verdict | shipped | why this prior |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        header,
+        "",
+        "Width ratio = width of the posterior's 90% credible interval over the width of the "
+        "prior's central 90%, on the prior's scale (log for log-uniform priors): near 1 the "
+        "patterns do not constrain the parameter, near 0 they pin it down.",
+        "",
+        "| parameter | prior | posterior median | posterior 90% | width ratio | verdict | shipped "
+        "| why this prior |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in table.itertuples():
-        lines.append(f"| `{r.parameter}` | {r.prior_lo:.4g}-{r.prior_hi:.4g} ({r.scale}) | "
-                     f"{r.posterior_median:.4g} | {r.posterior_p05:.4g}-{r.posterior_p95:.4g} | "
-                     f"{r.width_ratio:.2f} | {r.verdict} | {chosen[r.parameter]:.4g} | {r.why} |")
+        lines.append(
+            f"| `{r.parameter}` | {r.prior_lo:.4g}-{r.prior_hi:.4g} ({r.scale}) | "
+            f"{r.posterior_median:.4g} | {r.posterior_p05:.4g}-{r.posterior_p95:.4g} | "
+            f"{r.width_ratio:.2f} | {r.verdict} | {chosen[r.parameter]:.4g} | {r.why} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -348,7 +423,8 @@ def behaviour_yaml(prior: Prior, chosen: dict, cfg, quick: bool) -> str:
     fixed = dict(cfg.get("fixed") or {})
     cmd = COMMAND + (" --quick" if quick else "")
     lines = [
-        "# Shared behavioural parameters: every scenario starts from these (sim/inputs/scenarios.py, BEHAVIOUR_FILE).",
+        "# Shared behavioural parameters: every scenario starts from these "
+        "(sim/inputs/scenarios.py, BEHAVIOUR_FILE).",
         f"# Produced by the calibration: `{cmd}` (config conf/calibration.yaml, seed {cfg.seed}).",
         "# Do not edit by hand: change conf/calibration.yaml and rerun that command.",
         "# Calibrated values come from approximate Bayesian computation over all documented episodes",
@@ -421,16 +497,19 @@ def calibrate(cfg, log: Callable[[str], None]) -> Calibration:
     all_patterns, fitted = fitted_patterns(cfg)
     sim = Simulator(cfg, prior, fitted)
     rng = np.random.default_rng(np.random.SeedSequence([int(cfg.seed), 0]))
-    log(f"{prior.d} parameters, {len(fitted)} patterns over {len(sim.episodes)} episodes; "
-        f"{cfg.particles} particles x {cfg.worlds_per_draw} worlds")
+    log(
+        f"{prior.d} parameters, {len(fitted)} patterns over {len(sim.episodes)} episodes; "
+        f"{cfg.particles} particles x {cfg.worlds_per_draw} worlds"
+    )
     post = apmc(sim, cfg, rng, log)
     best, selection, theta = select(sim, post, cfg, all_patterns, log)
-    chosen = dict(zip(prior.names, (float(v) for v in theta)))
+    chosen = dict(zip(prior.names, (float(v) for v in theta), strict=False))
     return Calibration(prior, fitted, post, best, selection, chosen, sim.n_worlds)
 
 
-def write_outputs(result: Calibration, cfg, out: Path, behaviour_out: Path, quick: bool,
-                  command: str, seconds: float) -> None:
+def write_outputs(
+    result: Calibration, cfg, out: Path, behaviour_out: Path, quick: bool, command: str, seconds: float
+) -> None:
     """Write the posterior, ``pinned.csv``/``.md``, ``generations.csv``, ``selection.csv``, the
     behaviour file (to ``behaviour_out`` and ``out``) and ``run.json`` (see the module doc)."""
     prior, post, chosen = result.prior, result.posterior, result.chosen
@@ -442,9 +521,11 @@ def write_outputs(result: Calibration, cfg, out: Path, behaviour_out: Path, quic
     pinned = pinned_table(prior, post)
     pinned["shipped"] = [chosen[n] for n in pinned["parameter"]]
     pinned.to_csv(out / "pinned.csv", index=False)
-    header = (f"# How well the calibration pins each parameter down\n\n"
-              f"`{COMMAND}{' --quick' if quick else ''}`, seed {cfg.seed}: {len(posterior)} "
-              f"posterior particles after {len(post['history'])} generations.")
+    header = (
+        f"# How well the calibration pins each parameter down\n\n"
+        f"`{COMMAND}{' --quick' if quick else ''}`, seed {cfg.seed}: {len(posterior)} "
+        f"posterior particles after {len(post['history'])} generations."
+    )
     (out / "pinned.md").write_text(pinned_markdown(pinned, chosen, header), encoding="utf-8")
     pd.DataFrame(post["history"]).to_csv(out / "generations.csv", index=False)
     result.selection.to_csv(out / "selection.csv", index=False)
@@ -452,10 +533,15 @@ def write_outputs(result: Calibration, cfg, out: Path, behaviour_out: Path, quic
     behaviour_out.parent.mkdir(parents=True, exist_ok=True)
     behaviour_out.write_text(text, encoding="utf-8")
     (out / "behaviour.yaml").write_text(text, encoding="utf-8")
-    meta = {"command": command,
-            "config": OmegaConf.to_container(cfg), "seconds": round(seconds, 1),
-            "worlds_simulated": result.worlds_simulated, "generations": len(post["history"]),
-            "chosen_candidate": result.best, "chosen": chosen,
-            "scales": dict(zip([p.id for p in result.fitted], map(float, post["scales"]))),
-            "behaviour_file": str(behaviour_out)}
+    meta = {
+        "command": command,
+        "config": OmegaConf.to_container(cfg),
+        "seconds": round(seconds, 1),
+        "worlds_simulated": result.worlds_simulated,
+        "generations": len(post["history"]),
+        "chosen_candidate": result.best,
+        "chosen": chosen,
+        "scales": dict(zip([p.id for p in result.fitted], map(float, post["scales"]), strict=False)),
+        "behaviour_file": str(behaviour_out),
+    }
     (out / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")

@@ -37,17 +37,32 @@ import pandas as pd
 
 from sim.explore import analysis
 from sim.explore.sweep_table import BOOKKEEPING
-from sim.running.reductions import outcome as outcome_spec
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
+from sim.running.reductions import outcome as outcome_spec
 
-__all__ = ["METHODS", "DEFAULT_OUTCOMES", "sample", "run_design", "expand", "design_table",
-           "job_summary", "simulate", "simulate_batch"]
+__all__ = [
+    "METHODS",
+    "DEFAULT_OUTCOMES",
+    "sample",
+    "run_design",
+    "expand",
+    "design_table",
+    "job_summary",
+    "simulate",
+    "simulate_batch",
+]
 
 METHODS = ("lhs", "sobol", "grid")
 #: outcomes returned by :func:`simulate` and :func:`simulate_batch` unless told otherwise
-DEFAULT_OUTCOMES = ("ceasefire_reached", "survives_90", "ceasefire_days", "ttp_attacks",
-                    "spoiler_attacks", "casualties")
+DEFAULT_OUTCOMES = (
+    "ceasefire_reached",
+    "survives_90",
+    "ceasefire_days",
+    "ttp_attacks",
+    "spoiler_attacks",
+    "casualties",
+)
 
 
 @functools.lru_cache(maxsize=16)
@@ -67,8 +82,14 @@ def _path(name: str) -> str:
     return str(name).replace("__", ".")
 
 
-def sample(ranges: Mapping[str, Sequence[float]], n: int = 64, method: str = "lhs", seed: int = 0,
-           scenario: str | Path | Scenario = "kabul_2022", levels: int | None = None) -> pd.DataFrame:
+def sample(
+    ranges: Mapping[str, Sequence[float]],
+    n: int = 64,
+    method: str = "lhs",
+    seed: int = 0,
+    scenario: str | Path | Scenario = "kabul_2022",
+    levels: int | None = None,
+) -> pd.DataFrame:
     """A design over named ranges: one row per point, one column per field.
 
     Args:
@@ -83,8 +104,9 @@ def sample(ranges: Mapping[str, Sequence[float]], n: int = 64, method: str = "lh
     from scipy.stats import qmc
 
     if method not in METHODS:
-        raise ScenarioError(f"design method = {method!r} is not allowed: expected one of "
-                            f"{', '.join(METHODS)}")
+        raise ScenarioError(
+            f"design method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"
+        )
     s = _scenario(scenario)
     names, bounds = analysis._check_ranges(s, {_path(k): v for k, v in ranges.items()})
     lo = np.array([b[0] for b in bounds])
@@ -93,14 +115,20 @@ def sample(ranges: Mapping[str, Sequence[float]], n: int = 64, method: str = "lh
     if method == "grid":
         k = int(levels) if levels is not None else max(2, int(round(int(n) ** (1.0 / d))))
         if k < 1:
-            raise ScenarioError(f"design levels = {levels!r} is not allowed: expected a whole "
-                                "number of at least 1")
-        points = analysis.grid({name: np.linspace(a, b, k) if k > 1 else [(a + b) / 2]
-                                for name, a, b in zip(names, lo, hi)})
+            raise ScenarioError(
+                f"design levels = {levels!r} is not allowed: expected a whole number of at least 1"
+            )
+        points = analysis.grid(
+            {
+                name: np.linspace(a, b, k) if k > 1 else [(a + b) / 2]
+                for name, a, b in zip(names, lo, hi, strict=False)
+            }
+        )
     else:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ScenarioError(f"design points = {n!r} is not allowed: expected a whole number "
-                                "of at least 1")
+            raise ScenarioError(
+                f"design points = {n!r} is not allowed: expected a whole number of at least 1"
+            )
         rng = np.random.default_rng(seed)
         if method == "lhs":
             unit = qmc.LatinHypercube(d=d, rng=rng).random(int(n))
@@ -126,16 +154,23 @@ def design_table(points: pd.DataFrame, worlds_per_point: int, worlds: pd.DataFra
     return pd.concat([job, expand(points, worlds_per_point), worlds.reset_index(drop=True)], axis=1)
 
 
-def run_design(scenario: str | Path | Scenario, points: pd.DataFrame, worlds_per_point: int,
-               days: int = 730, seed: int = 0, **run_kwargs: Any) -> pd.DataFrame:
+def run_design(
+    scenario: str | Path | Scenario,
+    points: pd.DataFrame,
+    worlds_per_point: int,
+    days: int = 730,
+    seed: int = 0,
+    **run_kwargs: Any,
+) -> pd.DataFrame:
     """Run every point of a design ``worlds_per_point`` times as one batch.
 
     ``run_kwargs`` go to :func:`sim.run` (``chunk_worlds``, ``workers``, ``progress``,
     ``record``). Returns the sweep-shaped table of :func:`design_table` (``attrs`` carry the
     scenario, seed, days and worlds per point).
     """
-    table = analysis.run_points(_scenario(scenario), points, worlds_per_point, days=days,
-                                seed=seed, **run_kwargs)
+    table = analysis.run_points(
+        _scenario(scenario), points, worlds_per_point, days=days, seed=seed, **run_kwargs
+    )
     out = table.rename(columns={"point": "job"})
     out["job"] = out["job"].astype(np.int64)
     out.attrs.update(table.attrs)
@@ -146,8 +181,7 @@ def _specs(outcomes: Sequence[str] | None):
     return [outcome_spec(o) for o in (outcomes or DEFAULT_OUTCOMES)]
 
 
-def job_summary(table: pd.DataFrame, outcomes: Sequence[str] | None = None,
-                by: str = "job") -> pd.DataFrame:
+def job_summary(table: pd.DataFrame, outcomes: Sequence[str] | None = None, by: str = "job") -> pd.DataFrame:
     """One row per job of a sweep-shaped table: the job's swept values, ``worlds``, each
     outcome (mean, share or ``survives_N``) and the median first-ceasefire duration."""
     from sim.core.outcomes import OUTCOME_COLUMNS
@@ -155,8 +189,11 @@ def job_summary(table: pd.DataFrame, outcomes: Sequence[str] | None = None,
     jobs = np.sort(table[by].unique())
     codes = np.searchsorted(jobs, table[by].to_numpy())
     keep = [c for c in table.columns if c == by or (c not in OUTCOME_COLUMNS and c not in BOOKKEEPING)]
-    first = table.groupby(by, sort=True)[keep[1:]].first().reset_index() if len(keep) > 1 else \
-        pd.DataFrame({by: jobs})
+    first = (
+        table.groupby(by, sort=True)[keep[1:]].first().reset_index()
+        if len(keep) > 1
+        else pd.DataFrame({by: jobs})
+    )
     first["worlds"] = np.bincount(codes, minlength=len(jobs))
     for spec in _specs(outcomes):
         first[spec.name], _ = spec.per_group(table, codes, len(jobs))
@@ -166,9 +203,15 @@ def job_summary(table: pd.DataFrame, outcomes: Sequence[str] | None = None,
     return first
 
 
-def simulate(scenario: str | Path | Scenario = "kabul_2022", *, worlds: int = 1000,
-             days: int = 730, seed: int = 0, outcomes: Sequence[str] | None = None,
-             **params: float) -> dict[str, float]:
+def simulate(
+    scenario: str | Path | Scenario = "kabul_2022",
+    *,
+    worlds: int = 1000,
+    days: int = 730,
+    seed: int = 0,
+    outcomes: Sequence[str] | None = None,
+    **params: float,
+) -> dict[str, float]:
     """The model as a plain function: keyword parameters in, a dict of scalar outcomes out.
 
     Example::
@@ -190,10 +233,17 @@ def simulate(scenario: str | Path | Scenario = "kabul_2022", *, worlds: int = 10
     return {spec.name: spec.value(res.worlds) for spec in _specs(outcomes)}
 
 
-def simulate_batch(X: np.ndarray, names: Sequence[str],
-                   scenario: str | Path | Scenario = "kabul_2022", *, worlds_per_point: int = 100,
-                   days: int = 730, seed: int = 0, outcomes: Sequence[str] | None = None,
-                   **run_kwargs: Any) -> dict[str, np.ndarray]:
+def simulate_batch(
+    X: np.ndarray,
+    names: Sequence[str],
+    scenario: str | Path | Scenario = "kabul_2022",
+    *,
+    worlds_per_point: int = 100,
+    days: int = 730,
+    seed: int = 0,
+    outcomes: Sequence[str] | None = None,
+    **run_kwargs: Any,
+) -> dict[str, np.ndarray]:
     """The model as a batch function: a 2-D parameter array in, outcome arrays out.
 
     Args:
@@ -208,11 +258,12 @@ def simulate_batch(X: np.ndarray, names: Sequence[str],
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != len(names):
-        raise ScenarioError(f"X has shape {X.shape}, which is not allowed: expected [points, "
-                            f"{len(names)}] (one column per name)")
+        raise ScenarioError(
+            f"X has shape {X.shape}, which is not allowed: expected [points, "
+            f"{len(names)}] (one column per name)"
+        )
     s = _scenario(scenario)
     points = analysis._round_integers(s, pd.DataFrame(X, columns=[_path(n) for n in names]))
-    table = analysis.run_points(s, points, worlds_per_point, days=days,
-                                seed=seed, **run_kwargs)
+    table = analysis.run_points(s, points, worlds_per_point, days=days, seed=seed, **run_kwargs)
     codes = table["point"].to_numpy()
     return {spec.name: spec.per_group(table, codes, len(points))[0] for spec in _specs(outcomes)}

@@ -43,7 +43,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.explore.sweep_table import JOBS_FILE, SWEEP_FILE
 from sim.running.files import write_json_atomic, write_parquet_atomic, write_text_atomic
-from sim.running.reductions import parquet_fields
 
 if TYPE_CHECKING:  # pandas is imported where a sweep is collected (quick command-line start)
     import pandas as pd
@@ -70,8 +69,7 @@ def _split(item: str) -> tuple[str, str]:
 
 
 def _kept(key: str) -> bool:
-    return not (key in NOT_SWEPT or key == "hydra" or key.startswith("hydra.")
-                or key.startswith("hydra/"))
+    return not (key in NOT_SWEPT or key == "hydra" or key.startswith("hydra.") or key.startswith("hydra/"))
 
 
 def _short_keys(keys: Sequence[str]) -> dict[str, str]:
@@ -112,13 +110,13 @@ def job_label(overrides: Sequence[str]) -> str:
     pairs = [(k, v) for k, v in map(_split, overrides) if _kept(k)]
     if not pairs:
         return "default"
-    keys = [k[len("scenario."):] if k.startswith("scenario.") else k for k, _ in pairs]
+    keys = [k[len("scenario.") :] if k.startswith("scenario.") else k for k, _ in pairs]
     short = _short_keys(keys)
-    label = ",".join(f"{short[k]}={_value_text(v)}" for k, (_, v) in zip(keys, pairs))
+    label = ",".join(f"{short[k]}={_value_text(v)}" for k, (_, v) in zip(keys, pairs, strict=False))
     if len(label) > MAX_LABEL:
         import hashlib
 
-        label = label[:MAX_LABEL - 13] + "~" + hashlib.sha1(label.encode()).hexdigest()[:12]
+        label = label[: MAX_LABEL - 13] + "~" + hashlib.sha1(label.encode()).hexdigest()[:12]
     return label
 
 
@@ -156,8 +154,11 @@ def run_dir_name(stamp: str, root: Any) -> str:
 
 def register_resolvers() -> None:
     """Register ``job_label``, ``sweep_name`` and ``run_dir_name`` for conf/config.yaml."""
-    for name, fn in (("job_label", _job_label_resolver), ("sweep_name", _sweep_name_resolver),
-                     ("run_dir_name", lambda stamp, *, _root_=None: run_dir_name(stamp, _root_))):
+    for name, fn in (
+        ("job_label", _job_label_resolver),
+        ("sweep_name", _sweep_name_resolver),
+        ("run_dir_name", lambda stamp, *, _root_=None: run_dir_name(stamp, _root_)),
+    ):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn, use_cache=False)
 
@@ -167,8 +168,7 @@ def register_resolvers() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def expand_sweep(task_overrides: Sequence[str], sweeper_params: dict | None = None
-                 ) -> list[list[str]] | None:
+def expand_sweep(task_overrides: Sequence[str], sweeper_params: dict | None = None) -> list[list[str]] | None:
     """Override lists of every job of a basic-sweeper multirun, in Hydra's order (None if the
     sweep cannot be expanded here, e.g. ``glob`` or ranges the parser needs a config for)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -257,7 +257,7 @@ def job_values(overrides: Sequence[str]) -> dict[str, Any]:
     for key, text in map(_split, overrides):
         if not _kept(key):
             continue
-        col = key[len("scenario."):] if key.startswith("scenario.") else key
+        col = key[len("scenario.") :] if key.startswith("scenario.") else key
         v = _typed(text)
         if isinstance(v, (list, tuple)):
             out[col] = "+".join(map(str, v)) if v else "none"
@@ -329,23 +329,24 @@ def _collect_job(i: int, ov: list[str], d: Path | None, sweep_dir: Path) -> tupl
     is complete."""
     import pandas as pd
 
-    row: dict[str, Any] = {"job": i, "job_dir": d.relative_to(sweep_dir).as_posix() if d
-                           else job_label(ov)}
+    row: dict[str, Any] = {"job": i, "job_dir": d.relative_to(sweep_dir).as_posix() if d else job_label(ov)}
     if d is None:
         row.update(status="not_started", error=None)
     else:
         status, err, manifest = _job_status(d)
         row.update(status=status, error=err)
         if manifest:
-            row.update(scenario=manifest.get("scenario"), seed=manifest.get("seed"),
-                       days=manifest.get("days"),
-                       seconds=manifest.get("simulation_seconds"))
+            row.update(
+                scenario=manifest.get("scenario"),
+                seed=manifest.get("seed"),
+                days=manifest.get("days"),
+                seconds=manifest.get("simulation_seconds"),
+            )
     values = job_values(ov)
     row.update(values)
     if row["status"] != "complete":
         return row, None
-    w = pd.read_parquet(d / ("worlds.parquet" if (d / "worlds.parquet").is_file()
-                             else SWEEP_FILE))
+    w = pd.read_parquet(d / ("worlds.parquet" if (d / "worlds.parquet").is_file() else SWEEP_FILE))
     w = w.drop(columns=[c for c in ("job",) + tuple(values) if c in w.columns])
     front = {"job": i, **values}
     if "scenario" not in values:
@@ -355,8 +356,9 @@ def _collect_job(i: int, ov: list[str], d: Path | None, sweep_dir: Path) -> tupl
     return row, pd.concat([head, w.reset_index(drop=True)], axis=1)
 
 
-def _job_table(rows: list[dict], tables: list[pd.DataFrame],
-               outcomes: Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _job_table(
+    rows: list[dict], tables: list[pd.DataFrame], outcomes: Sequence[str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The job table (with each complete job's summary of outcomes) and the (job, world) table."""
     import pandas as pd
 
@@ -371,8 +373,9 @@ def _job_table(rows: list[dict], tables: list[pd.DataFrame],
         table = pd.concat(tables, ignore_index=True)
         table["job"] = table["job"].astype("int64")
         summary = job_summary(table, outcomes)
-        keep = ["job", "worlds"] + [c for c in summary.columns
-                                    if c not in jobs.columns and c not in ("job", "worlds")]
+        keep = ["job", "worlds"] + [
+            c for c in summary.columns if c not in jobs.columns and c not in ("job", "worlds")
+        ]
         jobs = jobs.drop(columns=[c for c in keep if c != "job" and c in jobs.columns])
         jobs = jobs.merge(summary[keep], on="job", how="left")
     else:
@@ -383,30 +386,43 @@ def _job_table(rows: list[dict], tables: list[pd.DataFrame],
 
 def _write_collected(out: Collected) -> None:
     """Write ``sweep.parquet``, the job table (Parquet and CSV) and ``collect.json``."""
+    from sim.running.reductions import parquet_fields
+
     sweep_dir, jobs, table = out.sweep_dir, out.jobs, out.table
     if table is not None:
-        out.files.append(write_parquet_atomic(table, sweep_dir / SWEEP_FILE,
-                                              fields=parquet_fields(list(table.columns), "sweep")))
+        out.files.append(
+            write_parquet_atomic(
+                table, sweep_dir / SWEEP_FILE, fields=parquet_fields(list(table.columns), "sweep")
+            )
+        )
     else:  # an older table would describe other jobs
         (sweep_dir / SWEEP_FILE).unlink(missing_ok=True)
     safe = jobs.copy()
     for c in safe.columns:  # mixed-type value columns (e.g. 0 and 0.5 and 'none') as text
         if safe[c].dtype == object and safe[c].map(type).nunique() > 1:
             safe[c] = safe[c].map(lambda v: None if v is None else str(v))
-    out.files.append(write_parquet_atomic(safe, sweep_dir / JOBS_FILE,
-                                          fields=parquet_fields(list(safe.columns), "jobs")))
+    out.files.append(
+        write_parquet_atomic(safe, sweep_dir / JOBS_FILE, fields=parquet_fields(list(safe.columns), "jobs"))
+    )
     out.files.append(write_text_atomic(sweep_dir / "jobs.csv", safe.to_csv(index=False)))
     problems = out.problems
-    out.files.append(write_json_atomic(sweep_dir / "collect.json", {
-        "jobs": len(jobs), "complete": int((jobs["status"] == "complete").sum()),
-        "rows": 0 if table is None else len(table),
-        "without_results": problems[["job", "job_dir", "status", "error"]].to_dict("records"),
-        "files": [p.name for p in out.files] + ["collect.json"],
-    }))
+    out.files.append(
+        write_json_atomic(
+            sweep_dir / "collect.json",
+            {
+                "jobs": len(jobs),
+                "complete": int((jobs["status"] == "complete").sum()),
+                "rows": 0 if table is None else len(table),
+                "without_results": problems[["job", "job_dir", "status", "error"]].to_dict("records"),
+                "files": [p.name for p in out.files] + ["collect.json"],
+            },
+        )
+    )
 
 
-def collect(sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write: bool = True,
-            all_jobs: bool = False) -> Collected:
+def collect(
+    sweep_dir: str | Path, outcomes: Sequence[str] | None = None, write: bool = True, all_jobs: bool = False
+) -> Collected:
     """Collect a sweep directory into ``sweep.parquet`` and a per-job table (see the module doc).
 
     Works with failed, killed and never-started jobs: they are listed in the job table with
@@ -488,8 +504,9 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         (sweep_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
-        write_json_atomic(sweep_dir / STATE_DIR / "state.json",
-                          {"started": time.time(), "total": _sweep_count(config)})
+        write_json_atomic(
+            sweep_dir / STATE_DIR / "state.json", {"started": time.time(), "total": _sweep_count(config)}
+        )
         SESSION.update(sweep_dir=sweep_dir, collected=False)
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
@@ -505,10 +522,19 @@ class SweepCallback(Callback):
             info: dict[str, Any] = {}
             if job_return.status == JobStatus.COMPLETED and isinstance(job_return.return_value, dict):
                 info = job_return.return_value
-            status = ("failed" if job_return.status != JobStatus.COMPLETED
-                      else "skipped" if info.get("skipped") else "done")
-            event = {"t": time.time(), "job": str(config.hydra.sweep.subdir), "status": status,
-                     "worlds": int(info.get("worlds", 0))}
+            status = (
+                "failed"
+                if job_return.status != JobStatus.COMPLETED
+                else "skipped"
+                if info.get("skipped")
+                else "done"
+            )
+            event = {
+                "t": time.time(),
+                "job": str(config.hydra.sweep.subdir),
+                "status": status,
+                "worlds": int(info.get("worlds", 0)),
+            }
             with open(sweep_dir / STATE_DIR / "events.jsonl", "a") as fh:
                 fh.write(json.dumps(event) + "\n")
             line = progress_line(sweep_dir)
@@ -543,15 +569,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m sim.explore.sweep",
         description="Collect a sweep directory (python -m sim -m ...) into sweep.parquet (one "
-                    "row per job and world) and jobs.parquet/jobs.csv (one row per job). Failed "
-                    "or unfinished jobs are listed; everything that finished is kept.")
+        "row per job and world) and jobs.parquet/jobs.csv (one row per job). Failed "
+        "or unfinished jobs are listed; everything that finished is kept.",
+    )
     p.add_argument("dir", help="sweep directory, e.g. results/sweeps/reliability_leverage")
-    p.add_argument("--all", action="store_true", dest="all_jobs",
-                   help="collect every job directory, not only the last multirun's jobs")
-    p.add_argument("--outcome", action="append", dest="outcomes", metavar="NAME",
-                   help="outcome for the job table (repeatable): a column, survives_N, lasts_past_N")
-    p.add_argument("--strict", action="store_true",
-                   help="exit with status 1 if any job has no results")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_jobs",
+        help="collect every job directory, not only the last multirun's jobs",
+    )
+    p.add_argument(
+        "--outcome",
+        action="append",
+        dest="outcomes",
+        metavar="NAME",
+        help="outcome for the job table (repeatable): a column, survives_N, lasts_past_N",
+    )
+    p.add_argument("--strict", action="store_true", help="exit with status 1 if any job has no results")
     a = p.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         c = collect(a.dir, outcomes=a.outcomes, all_jobs=a.all_jobs)

@@ -148,8 +148,7 @@ class SchemaField:
             return UNIT_EXCEPTIONS[self.name]
         if self.type not in (int, float):
             return "text"
-        return next((unit for suffix, unit in UNIT_SUFFIXES if self.name.endswith(suffix)),
-                    "number")
+        return next((unit for suffix, unit in UNIT_SUFFIXES if self.name.endswith(suffix)), "number")
 
     @property
     def allowed(self) -> str:
@@ -204,8 +203,11 @@ def schema_fields(root: type = Scenario) -> tuple[SchemaField, ...]:
 def actor_groups(root: type = Scenario) -> dict[str, type]:
     """The actor groups of the schema: ``{group name: dataclass of one actor}``."""
     hints = typing.get_type_hints(root)
-    return {f.name: n[1] for f in dataclasses.fields(root)
-            if (n := _nested(hints[f.name])) is not None and n[0] == "actors"}
+    return {
+        f.name: n[1]
+        for f in dataclasses.fields(root)
+        if (n := _nested(hints[f.name])) is not None and n[0] == "actors"
+    }
 
 
 @functools.cache
@@ -237,7 +239,7 @@ def children(prefix: str) -> list[str]:
     out: dict[str, None] = {}
     for sf in schema_fields():
         if sf.path.startswith(head):
-            out.setdefault(sf.path[len(head):].split(".")[0], None)
+            out.setdefault(sf.path[len(head) :].split(".")[0], None)
     return list(out)
 
 
@@ -296,12 +298,17 @@ def check_leaf_value(shown: str, sf: SchemaField, value: Any) -> None:
     elif sf.is_flag and not isinstance(value, bool):
         raise ScenarioError(f"{shown} = {value!r} is not allowed: expected true or false ({sf.doc})")
     elif sf.enum is not None and str(value) not in [m.name for m in sf.enum]:
-        raise ScenarioError(f"{shown} = {value!r} is not allowed: expected one of "
-                            f"{', '.join(m.name for m in sf.enum)}")
+        raise ScenarioError(
+            f"{shown} = {value!r} is not allowed: expected one of {', '.join(m.name for m in sf.enum)}"
+        )
 
 
-def check_path(path: str, actor_ids: Mapping[str, Sequence[str]] | None = None,
-               value: Any = _NO_VALUE, origin: str = "this scenario") -> None:
+def check_path(
+    path: str,
+    actor_ids: Mapping[str, Sequence[str]] | None = None,
+    value: Any = _NO_VALUE,
+    origin: str = "this scenario",
+) -> None:
     """Check that a dotted path (below ``scenario.``) names a field of the scenario schema.
 
     Args:
@@ -324,7 +331,8 @@ def check_path(path: str, actor_ids: Mapping[str, Sequence[str]] | None = None,
                 raise ScenarioError(
                     f"{shown}: there is no {generic[0][:-1]} {part!r} in "
                     f"{origin}{suggest(part, known)}; its {generic[0]} are "
-                    f"{', '.join(known) or 'none'}")
+                    f"{', '.join(known) or 'none'}"
+                )
             generic.append(ANY_ID)
             where = f"scenario.{generic[0]}.{part}"
             continue
@@ -332,14 +340,17 @@ def check_path(path: str, actor_ids: Mapping[str, Sequence[str]] | None = None,
         if part not in names:
             raise ScenarioError(
                 f"{shown} is not a field of the scenario: {where} has no field {part!r}"
-                f"{_suggest_field(part, names)}; its fields are {', '.join(names)}")
+                f"{_suggest_field(part, names)}; its fields are {', '.join(names)}"
+            )
         generic.append(part)
         sf = lookup(".".join(generic))
         if sf is not None and sf.free_form:
             return
         if sf is not None and i != len(parts) - 1:
-            raise ScenarioError(f"{shown} is not a field of the scenario: {where}.{part} is a "
-                                "single value, not a group of fields")
+            raise ScenarioError(
+                f"{shown} is not a field of the scenario: {where}.{part} is a "
+                "single value, not a group of fields"
+            )
         where = f"{where}.{part}"
     sf = lookup(".".join(generic))
     if sf is not None and value is not _NO_VALUE:

@@ -86,13 +86,20 @@ class Params:
     item_at_talks: np.ndarray
     item_active: np.ndarray
 
-    def slice(self, lo: int, hi: int) -> "Params":
+    def slice(self, lo: int, hi: int) -> Params:
         """Parameters of worlds ``lo .. hi - 1``."""
         return dataclasses.replace(
-            self, worlds=hi - lo, world=self.world[lo:hi], faction=self.faction[lo:hi],
-            mediator=self.mediator[lo:hi], spoiler=self.spoiler[lo:hi],
-            item_due_days=self.item_due_days[lo:hi], item_prisoners=self.item_prisoners[lo:hi],
-            item_at_talks=self.item_at_talks[lo:hi], item_active=self.item_active[lo:hi])
+            self,
+            worlds=hi - lo,
+            world=self.world[lo:hi],
+            faction=self.faction[lo:hi],
+            mediator=self.mediator[lo:hi],
+            spoiler=self.spoiler[lo:hi],
+            item_due_days=self.item_due_days[lo:hi],
+            item_prisoners=self.item_prisoners[lo:hi],
+            item_at_talks=self.item_at_talks[lo:hi],
+            item_active=self.item_active[lo:hi],
+        )
 
 
 def _column_values(df: pd.DataFrame, path: str, sf: SchemaField) -> np.ndarray:
@@ -101,8 +108,9 @@ def _column_values(df: pd.DataFrame, path: str, sf: SchemaField) -> np.ndarray:
         v = value.item() if hasattr(value, "item") else value
         if sf.is_flag:
             if not isinstance(v, (bool, np.bool_)) and v not in (0, 1):
-                raise ScenarioError(f"params[{path!r}] row {row} = {v!r} is not allowed: "
-                                    "expected true or false")
+                raise ScenarioError(
+                    f"params[{path!r}] row {row} = {v!r} is not allowed: expected true or false"
+                )
             continue
         check_value(f"params[{path!r}] row {row}", sf.field, v)
     return col
@@ -112,8 +120,7 @@ def _dtype(sf: SchemaField) -> type:
     return bool if sf.is_flag else float
 
 
-def _world_values(s: Scenario, worlds: int, overrides: pd.DataFrame | None
-                  ) -> dict[str, np.ndarray]:
+def _world_values(s: Scenario, worlds: int, overrides: pd.DataFrame | None) -> dict[str, np.ndarray]:
     """Every tunable field's per-world values: the scenario's, replaced by the override columns.
 
     Raises:
@@ -121,25 +128,32 @@ def _world_values(s: Scenario, worlds: int, overrides: pd.DataFrame | None
             world that breaks a cross-field rule (:func:`sim.inputs.schema.check_world_rules`).
     """
     paths = tunable_paths(s)
-    values = {path: np.full(worlds, v, dtype=bool if f.type in ("bool", bool) else float)
-              for path, (f, v) in paths.items()}
+    values = {
+        path: np.full(worlds, v, dtype=bool if f.type in ("bool", bool) else float)
+        for path, (f, v) in paths.items()
+    }
     if overrides is None or not len(overrides.columns):
         return values
     if len(overrides) != worlds:
-        raise ScenarioError(f"params has {len(overrides)} rows, which is not allowed: expected "
-                            f"one row per world ({worlds})")
+        raise ScenarioError(
+            f"params has {len(overrides)} rows, which is not allowed: expected one row per world ({worlds})"
+        )
     for path in overrides.columns:
         if path not in paths:
             near = sorted(p for p in paths if p.split(".")[-1] == str(path).split(".")[-1])
             hint = f"; did you mean one of {near[:5]}" if near else ""
-            raise ScenarioError(f"params column {path!r} is not a tunable scenario field"
-                                f"{hint} (numeric and yes/no fields of state, state.offer, "
-                                "ceasefire, behaviour, factions.<id>, mediators.<id>, "
-                                "spoilers.<id>)")
+            raise ScenarioError(
+                f"params column {path!r} is not a tunable scenario field"
+                f"{hint} (numeric and yes/no fields of state, state.offer, "
+                "ceasefire, behaviour, factions.<id>, mediators.<id>, "
+                "spoilers.<id>)"
+            )
         sf = lookup(path)
         if not sf.per_world:
-            raise ScenarioError(f"params column {path!r} cannot vary between worlds: it sets "
-                                "how many concession items exist; run one batch per value")
+            raise ScenarioError(
+                f"params column {path!r} cannot vary between worlds: it sets "
+                "how many concession items exist; run one batch per value"
+            )
         values[path] = _column_values(overrides, path, sf).astype(_dtype(sf))
     check_world_rules(s, values)
     return values
@@ -150,13 +164,21 @@ def _items(s: Scenario, world: dict[str, np.ndarray], worlds: int) -> dict[str, 
     o = s.state.offer
     kinds = [ItemKind.prisoner_release] * o.release_tranche_count
     kinds += [ItemKind.troop_withdrawal] * len(o.withdrawal_districts)
-    kinds += [k for k, on in ((ItemKind.amnesty, o.amnesty), (ItemKind.compensation, o.compensation),
-                              (ItemKind.shariah_governance, o.shariah_governance)) if on]
+    kinds += [
+        k
+        for k, on in (
+            (ItemKind.amnesty, o.amnesty),
+            (ItemKind.compensation, o.compensation),
+            (ItemKind.shariah_governance, o.shariah_governance),
+        )
+        if on
+    ]
     n_tranches = o.release_tranche_count
     tranche = np.arange(n_tranches, dtype=float)
     due = np.empty((worlds, len(kinds)))
-    due[:, :n_tranches] = (world["first_release_due_days"][:, None]
-                           + tranche[None, :] * world["release_interval_days"][:, None])
+    due[:, :n_tranches] = (
+        world["first_release_due_days"][:, None] + tranche[None, :] * world["release_interval_days"][:, None]
+    )
     due[:, n_tranches:] = world["other_items_due_days"][:, None]
     prisoners = np.zeros((worlds, len(kinds)))
     prisoners[:, :n_tranches] = world["prisoner_release_count"][:, None] / n_tranches
@@ -164,28 +186,33 @@ def _items(s: Scenario, world: dict[str, np.ndarray], worlds: int) -> dict[str, 
     at_talks[:, :n_tranches] = world["release_before_ceasefire"][:, None]
     active = np.ones((worlds, len(kinds)))
     active[:, :n_tranches] = prisoners[:, :n_tranches] > 0
-    return {"item_kind": np.array([int(k) for k in kinds], dtype=np.int8), "item_due_days": due,
-            "item_prisoners": prisoners, "item_at_talks": at_talks, "item_active": active}
+    return {
+        "item_kind": np.array([int(k) for k in kinds], dtype=np.int8),
+        "item_due_days": due,
+        "item_prisoners": prisoners,
+        "item_at_talks": at_talks,
+        "item_active": active,
+    }
 
 
-def _offer_value(s: Scenario, world: dict[str, np.ndarray], held: np.ndarray, worlds: int
-                 ) -> np.ndarray:
+def _offer_value(s: Scenario, world: dict[str, np.ndarray], held: np.ndarray, worlds: int) -> np.ndarray:
     """What the offer is worth to each faction, in [0, 1] ``[W, F]`` (assumption: weights in
     :data:`ITEM_VALUE`)."""
     o = s.state.offer
     held_total = np.maximum(np.sum(held, axis=1, keepdims=True), 1.0)
     # Prisoners are valued with diminishing returns: the first releases are commanders.
     release_share = np.sqrt(np.minimum(world["prisoner_release_count"][:, None] / held_total, 1.0))
-    home = np.array([[fc.home_district in o.withdrawal_districts for fc in s.factions.values()]],
-                    dtype=float)
+    home = np.array([[fc.home_district in o.withdrawal_districts for fc in s.factions.values()]], dtype=float)
     n_troops = max(len(s.state.troops_districts), 1)
     withdrawn_share = len(o.withdrawal_districts) / n_troops
     withdrawal_value = np.maximum(home, withdrawn_share * 0.5) * np.ones((worlds, 1))
-    return (ITEM_VALUE[ItemKind.prisoner_release] * release_share * (held > 0)
-            + ITEM_VALUE[ItemKind.troop_withdrawal] * withdrawal_value
-            + ITEM_VALUE[ItemKind.amnesty] * float(o.amnesty)
-            + ITEM_VALUE[ItemKind.compensation] * float(o.compensation)
-            + ITEM_VALUE[ItemKind.shariah_governance] * float(o.shariah_governance))
+    return (
+        ITEM_VALUE[ItemKind.prisoner_release] * release_share * (held > 0)
+        + ITEM_VALUE[ItemKind.troop_withdrawal] * withdrawal_value
+        + ITEM_VALUE[ItemKind.amnesty] * float(o.amnesty)
+        + ITEM_VALUE[ItemKind.compensation] * float(o.compensation)
+        + ITEM_VALUE[ItemKind.shariah_governance] * float(o.shariah_governance)
+    )
 
 
 def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None) -> Params:
@@ -209,13 +236,25 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
     ids = {group: list(getattr(s, group)) for group in actor_groups()}
 
     def actors(group: str) -> dict[str, np.ndarray]:
-        return {sf.name: (np.stack([values[sf.concrete(i)] for i in ids[group]], axis=1)
-                          .astype(float) if ids[group] else np.zeros((worlds, 0)))
-                for sf in _scalars(group)}
+        return {
+            sf.name: (
+                np.stack([values[sf.concrete(i)] for i in ids[group]], axis=1).astype(float)
+                if ids[group]
+                else np.zeros((worlds, 0))
+            )
+            for sf in _scalars(group)
+        }
 
     faction, mediator, spoiler = actors("factions"), actors("mediators"), actors("spoilers")
     faction["offer_value"] = _offer_value(s, world, faction["prisoners_held_count"], worlds)
-    return Params(worlds=worlds, faction_ids=ids["factions"], mediator_ids=ids["mediators"],
-                  spoiler_ids=ids["spoilers"], world=records(world), faction=records(faction),
-                  mediator=records(mediator), spoiler=records(spoiler),
-                  **_items(s, world, worlds))
+    return Params(
+        worlds=worlds,
+        faction_ids=ids["factions"],
+        mediator_ids=ids["mediators"],
+        spoiler_ids=ids["spoilers"],
+        world=records(world),
+        faction=records(faction),
+        mediator=records(mediator),
+        spoiler=records(spoiler),
+        **_items(s, world, worlds),
+    )

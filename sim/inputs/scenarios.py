@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -31,8 +32,10 @@ def conf_dir() -> Path:
     """
     root = importlib.resources.files(CONF_PACKAGE)
     if not isinstance(root, Path):
-        raise RuntimeError(f"the configuration package {CONF_PACKAGE} is not a folder on disk "
-                           f"({root!r}): install negsim with pip (pip install negsim or a wheel)")
+        raise RuntimeError(
+            f"the configuration package {CONF_PACKAGE} is not a folder on disk "
+            f"({root!r}): install negsim with pip (pip install negsim or a wheel)"
+        )
     return root
 
 
@@ -55,7 +58,8 @@ def behaviour_defaults() -> DictConfig:
         raise FileNotFoundError(
             f"the behavioural parameter set {BEHAVIOUR_FILE} is missing: every scenario starts "
             "from it. Reinstall negsim, or in a checkout restore conf/behaviour.yaml "
-            "(git checkout conf/behaviour.yaml) or write it with python -m sim.cli.calibrate")
+            "(git checkout conf/behaviour.yaml) or write it with python -m sim.cli.calibrate"
+        )
     node = OmegaConf.load(BEHAVIOUR_FILE)
     values = node.get("behaviour", node) if isinstance(node, DictConfig) else {}
     return OmegaConf.create({"behaviour": OmegaConf.to_container(values)})
@@ -74,8 +78,10 @@ def _resolve_path(name_or_path: str | Path) -> Path:
         return p
     candidate = SCENARIO_DIR / f"{name_or_path}.yaml"
     if not candidate.is_file():
-        raise ScenarioError(f"scenario = {str(name_or_path)!r} is not allowed: expected one of "
-                            f"{scenario_names()} or a path to a .yaml file")
+        raise ScenarioError(
+            f"scenario = {str(name_or_path)!r} is not allowed: expected one of "
+            f"{scenario_names()} or a path to a .yaml file"
+        )
     return candidate
 
 
@@ -153,8 +159,10 @@ def _check_override_path(key: str, base: DictConfig) -> None:
     if parts[0] in ("factions", "mediators", "spoilers") and len(parts) > 2:
         group = base.get(parts[0]) or {}
         if parts[1] not in group:
-            raise ScenarioError(f"{key}: there is no {parts[0][:-1]} {parts[1]!r} in this scenario; "
-                                f"known ids: {sorted(group)}")
+            raise ScenarioError(
+                f"{key}: there is no {parts[0][:-1]} {parts[1]!r} in this scenario; "
+                f"known ids: {sorted(group)}"
+            )
 
 
 def to_dict(s: Scenario) -> dict[str, Any]:
@@ -179,8 +187,9 @@ def missing_sources(raw: Mapping[str, Any]) -> list[str]:
     """
     sources = raw.get("sources") or {}
     missing = []
-    for path in leaf_paths({k: v for k, v in raw.items()
-                            if k not in ("name", "description", "sources", "observed")}):
+    for path in leaf_paths(
+        {k: v for k, v in raw.items() if k not in ("name", "description", "sources", "observed")}
+    ):
         parts = path.split(".")
         if not any(".".join(parts[:i]) in sources for i in range(1, len(parts) + 1)):
             missing.append(path)
@@ -203,6 +212,7 @@ def scenario_label(root: Any = None) -> str:
         if path:
             name = Path(str(path)).stem
         else:
-            name = OmegaConf.select(root, "hydra.runtime.choices.scenario", default=None,
-                                    throw_on_missing=False)
+            name = OmegaConf.select(
+                root, "hydra.runtime.choices.scenario", default=None, throw_on_missing=False
+            )
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"))

@@ -32,8 +32,14 @@ class ScenarioError(ValueError):
     """A scenario value is invalid. The message names the field path, the value and what is allowed."""
 
 
-def param(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "",
-          integer: bool = False, per_world: bool = True) -> Any:
+def param(
+    default: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    doc: str = "",
+    integer: bool = False,
+    per_world: bool = True,
+) -> Any:
     """Declare a numeric scenario field with its allowed range and meaning.
 
     Args:
@@ -45,8 +51,9 @@ def param(default: Any, lo: float | None = None, hi: float | None = None, doc: s
         per_world: whether a per-world parameter table may vary it (False for the fields that
             shape the list of concession items, fixed for a whole batch).
     """
-    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc, "integer": integer,
-                                            "per_world": per_world})
+    return field(
+        default=default, metadata={"lo": lo, "hi": hi, "doc": doc, "integer": integer, "per_world": per_world}
+    )
 
 
 def flag(default: bool, doc: str, per_world: bool = True) -> Any:
@@ -70,45 +77,60 @@ def text(default: Any, doc: str) -> Any:
 class OfferConfig:
     """The package the state puts on the table (seed 000: the 2020 list; seed 001/002: 2022)."""
 
-    prisoner_release_count: int = param(0, 0, 100_000, "prisoners the state promises to release",
-                                        integer=True)
-    release_tranche_count: int = param(1, 1, 12, "promised releases are delivered in this many "
-                                       "equal tranches", integer=True, per_world=False)
-    first_release_due_days: int = param(7, 0, 365, "days from the promise to the first tranche's "
-                                        "due date", integer=True)
+    prisoner_release_count: int = param(
+        0, 0, 100_000, "prisoners the state promises to release", integer=True
+    )
+    release_tranche_count: int = param(
+        1, 1, 12, "promised releases are delivered in this many equal tranches", integer=True, per_world=False
+    )
+    first_release_due_days: int = param(
+        7, 0, 365, "days from the promise to the first tranche's due date", integer=True
+    )
     release_interval_days: int = param(14, 1, 365, "days between tranche due dates", integer=True)
-    release_before_ceasefire: bool = flag(False, "prisoners are promised when talks open, as a "
-                                          "confidence-building step, instead of with the ceasefire")
-    withdrawal_districts: list[str] = text([], "districts the state promises to withdraw troops "
-                                           "from (each must be in state.troops_districts)")
+    release_before_ceasefire: bool = flag(
+        False,
+        "prisoners are promised when talks open, as a "
+        "confidence-building step, instead of with the ceasefire",
+    )
+    withdrawal_districts: list[str] = text(
+        [], "districts the state promises to withdraw troops from (each must be in state.troops_districts)"
+    )
     amnesty: bool = flag(False, "legal cases against TTP members are revoked", per_world=False)
-    compensation: bool = flag(False, "compensation for dead and wounded fighters and handed-over "
-                              "weapons", per_world=False)
-    shariah_governance: bool = flag(False, "local Shariah governance in vacated districts",
-                                    per_world=False)
-    other_items_due_days: int = param(60, 0, 730, "days from the deal to the due date of "
-                                      "withdrawal, amnesty, compensation and Shariah items",
-                                      integer=True)
+    compensation: bool = flag(
+        False, "compensation for dead and wounded fighters and handed-over weapons", per_world=False
+    )
+    shariah_governance: bool = flag(False, "local Shariah governance in vacated districts", per_world=False)
+    other_items_due_days: int = param(
+        60,
+        0,
+        730,
+        "days from the deal to the due date of withdrawal, amnesty, compensation and Shariah items",
+        integer=True,
+    )
 
 
 @dataclass
 class StateConfig:
     """The Pakistani state: prisons, troops, coercion, domestic pressure and its offer."""
 
-    delivery_reliability: float = param(0.6, 0.0, 1.0, "share of promised concessions delivered "
-                                        "on their due date")
-    coercion_share: float = param(0.5, 0.0, 1.0, "initial level of coercion (airstrikes, "
-                                  "targeted killings, operations), 1 = all-out")
-    domestic_pressure_share: float = param(0.4, 0.0, 1.0, "initial domestic pressure to act "
-                                           "against the TTP")
+    delivery_reliability: float = param(
+        0.6, 0.0, 1.0, "share of promised concessions delivered on their due date"
+    )
+    coercion_share: float = param(
+        0.5, 0.0, 1.0, "initial level of coercion (airstrikes, targeted killings, operations), 1 = all-out"
+    )
+    domestic_pressure_share: float = param(0.4, 0.0, 1.0, "initial domestic pressure to act against the TTP")
     trust_share: float = param(0.3, 0.0, 1.0, "initial trust of the state in the TTP's word")
-    insists_united_front: bool = flag(False, "the state negotiates only with a united TTP, so "
-                                      "every faction is a veto player (seed 000, 2020)")
-    uses_inducements: bool = flag(False, "the state tries to induce moderate factions to defect "
-                                  "with money and politics (seed 003, 2012-2015)")
+    insists_united_front: bool = flag(
+        False,
+        "the state negotiates only with a united TTP, so every faction is a veto player (seed 000, 2020)",
+    )
+    uses_inducements: bool = flag(
+        False,
+        "the state tries to induce moderate factions to defect with money and politics (seed 003, 2012-2015)",
+    )
     troops_districts: list[str] = text([], "former tribal districts where troops are deployed")
-    offer: OfferConfig = field(default_factory=OfferConfig,
-                               metadata={"doc": "the concessions on the table"})
+    offer: OfferConfig = field(default_factory=OfferConfig, metadata={"doc": "the concessions on the table"})
 
 
 @dataclass
@@ -119,8 +141,7 @@ class FactionConfig:
     hardline_share: float = param(0.5, 0.0, 1.0, "share of fighters who reject any deal")
     loyalty_share: float = param(0.7, 0.0, 1.0, "loyalty to the umbrella leadership")
     trust_share: float = param(0.3, 0.0, 1.0, "initial trust in the state's promises")
-    prisoners_held_count: int = param(0, 0, 100_000, "faction members held by the state",
-                                      integer=True)
+    prisoners_held_count: int = param(0, 0, 100_000, "faction members held by the state", integer=True)
     home_district: str = text("", "district the faction is based in")
     in_umbrella: bool = flag(True, "the faction is inside the TTP umbrella at the start")
 
@@ -131,12 +152,14 @@ class MediatorConfig:
 
     present: bool = flag(True, "the mediator takes part (set false to drop it)")
     leverage_share: float = param(0.3, 0.0, 1.0, "how far its pressure can move the TTP")
-    sympathy_share: float = param(0.5, 0.0, 1.0, "its sympathy for the TTP, which discounts "
-                                  "its pressure (limited guarantor)")
+    sympathy_share: float = param(
+        0.5, 0.0, 1.0, "its sympathy for the TTP, which discounts its pressure (limited guarantor)"
+    )
     hosts_talks: bool = flag(True, "hosts talks (talks open more readily with a host)")
     takes_custody: bool = flag(False, "takes released prisoners into its custody")
-    brokers_reunification: bool = flag(False, "brokers the return of splinter factions to the "
-                                       "umbrella (al-Qaeda, seed 000)")
+    brokers_reunification: bool = flag(
+        False, "brokers the return of splinter factions to the umbrella (al-Qaeda, seed 000)"
+    )
 
 
 @dataclass
@@ -144,10 +167,10 @@ class SpoilerConfig:
     """A spoiler group, keyed by id under ``spoilers``."""
 
     fighters_count: int = param(1000, 0, 100_000, "active fighters", integer=True)
-    outbidding_share: float = param(0.3, 0.0, 1.0, "how strongly its attacks grow with the age "
-                                    "of a ceasefire (outbidding)")
-    provocation_share: float = param(0.2, 0.0, 1.0, "share of its attacks the state blames on "
-                                     "the TTP")
+    outbidding_share: float = param(
+        0.3, 0.0, 1.0, "how strongly its attacks grow with the age of a ceasefire (outbidding)"
+    )
+    provocation_share: float = param(0.2, 0.0, 1.0, "share of its attacks the state blames on the TTP")
     recruitment_share: float = param(1.0, 0.0, 1.0, "relative pull on defecting TTP hardliners")
 
 
@@ -155,10 +178,8 @@ class SpoilerConfig:
 class CeasefireConfig:
     """Terms of a ceasefire the TTP declares."""
 
-    term_days: int = param(0, 0, 3650, "declared term of a new ceasefire, 0 = indefinite",
-                           integer=True)
-    extension_days: int = param(0, 0, 3650, "length of each renewal, 0 = renewed indefinitely",
-                                integer=True)
+    term_days: int = param(0, 0, 3650, "declared term of a new ceasefire, 0 = indefinite", integer=True)
+    extension_days: int = param(0, 0, 3650, "length of each renewal, 0 = renewed indefinitely", integer=True)
 
 
 @dataclass
@@ -170,103 +191,143 @@ class Behaviour:
     """
 
     # violence
-    ttp_attack_per_kfighter_per_day: float = param(0.12, 0.0, 5.0, "TTP attacks per day per "
-                                                   "1,000 fighters while fighting")
-    ceasefire_attack_share: float = param(0.35, 0.0, 1.0, "attack rate under a ceasefire of a "
-                                          "half-hardline faction without mediator pressure, as a "
-                                          "share of its fighting rate")
-    casualties_per_attack_count: float = param(2.4, 0.0, 50.0, "killed and injured per attack "
-                                               "(seed 002: 33 attacks, 34 killed, 46 injured)")
+    ttp_attack_per_kfighter_per_day: float = param(
+        0.12, 0.0, 5.0, "TTP attacks per day per 1,000 fighters while fighting"
+    )
+    ceasefire_attack_share: float = param(
+        0.35,
+        0.0,
+        1.0,
+        "attack rate under a ceasefire of a "
+        "half-hardline faction without mediator pressure, as a "
+        "share of its fighting rate",
+    )
+    casualties_per_attack_count: float = param(
+        2.4, 0.0, 50.0, "killed and injured per attack (seed 002: 33 attacks, 34 killed, 46 injured)"
+    )
     momentum_half_life_days: float = param(45.0, 1.0, 3650.0, "half-life of attack momentum")
-    regroup_per_day: float = param(0.004, 0.0, 0.1, "momentum stored per ceasefire day, "
-                                   "released as a spike when it collapses")
-    spoiler_attack_per_kfighter_per_day: float = param(0.08, 0.0, 5.0, "spoiler attacks per day "
-                                                       "per 1,000 fighters with no ceasefire")
-    outbidding_scale_days: float = param(90.0, 1.0, 3650.0, "ceasefire age over which "
-                                         "outbidding reaches its full strength")
+    regroup_per_day: float = param(
+        0.004, 0.0, 0.1, "momentum stored per ceasefire day, released as a spike when it collapses"
+    )
+    spoiler_attack_per_kfighter_per_day: float = param(
+        0.08, 0.0, 5.0, "spoiler attacks per day per 1,000 fighters with no ceasefire"
+    )
+    outbidding_scale_days: float = param(
+        90.0, 1.0, 3650.0, "ceasefire age over which outbidding reaches its full strength"
+    )
     # coercion and pressure
-    coercion_kill_per_day: float = param(0.0006, 0.0, 0.05, "share of fighters killed per day at "
-                                         "full coercion")
-    coercion_capture_per_day: float = param(0.0003, 0.0, 0.05, "share of fighters captured per "
-                                            "day at full coercion")
-    ceasefire_coercion_share: float = param(0.15, 0.0, 1.0, "coercion kept up under a ceasefire, "
-                                            "as a share of its target (seed 002: airstrikes, "
-                                            "Aug 2022 killing)")
-    coercion_adjust_per_day: float = param(0.05, 0.0, 1.0, "daily step of coercion toward its "
-                                           "target")
-    coercion_suppression_share: float = param(0.4, 0.0, 1.0, "attack rate removed at full "
-                                              "coercion")
+    coercion_kill_per_day: float = param(
+        0.0006, 0.0, 0.05, "share of fighters killed per day at full coercion"
+    )
+    coercion_capture_per_day: float = param(
+        0.0003, 0.0, 0.05, "share of fighters captured per day at full coercion"
+    )
+    ceasefire_coercion_share: float = param(
+        0.15,
+        0.0,
+        1.0,
+        "coercion kept up under a ceasefire, "
+        "as a share of its target (seed 002: airstrikes, "
+        "Aug 2022 killing)",
+    )
+    coercion_adjust_per_day: float = param(0.05, 0.0, 1.0, "daily step of coercion toward its target")
+    coercion_suppression_share: float = param(0.4, 0.0, 1.0, "attack rate removed at full coercion")
     pressure_per_casualty: float = param(0.004, 0.0, 0.5, "domestic pressure added per casualty")
     pressure_half_life_days: float = param(60.0, 1.0, 3650.0, "half-life of domestic pressure")
-    escalation_share: float = param(0.3, 0.0, 1.0, "jump in coercion when talks or a ceasefire "
-                                    "collapse")
+    escalation_share: float = param(0.3, 0.0, 1.0, "jump in coercion when talks or a ceasefire collapse")
     # talks
-    talks_open_per_day: float = param(0.02, 0.0, 1.0, "hazard of opening talks at full pressure "
-                                      "and full cost of operations")
-    no_host_talks_share: float = param(0.3, 0.0, 1.0, "talks opening hazard without a hosting "
-                                       "mediator, as a share")
-    talks_patience_days: float = param(120.0, 1.0, 3650.0, "days of stalled talks before the "
-                                       "state starts walking away")
-    walkaway_per_day: float = param(0.02, 0.0, 1.0, "hazard of walking away from talks per "
-                                    "patience span overdue")
-    accept_per_day: float = param(0.06, 0.0, 1.0, "daily chance a fully satisfied faction "
-                                  "accepts the offer")
-    demand_share: float = param(0.2, 0.01, 5.0, "offer value (0-1) that fully satisfies a "
-                                "faction at its starting strength")
-    hardline_rejection_share: float = param(0.5, 0.0, 1.0, "share of willingness to accept lost "
-                                            "per unit of hardline share")
-    reconsider_per_day: float = param(0.02, 0.0, 1.0, "daily chance an accepting faction "
-                                      "withdraws its acceptance when unsatisfied")
-    quorum_share: float = param(0.6, 0.0, 1.0, "fighter-weighted share of umbrella factions "
-                                "that must accept for a deal")
+    talks_open_per_day: float = param(
+        0.02, 0.0, 1.0, "hazard of opening talks at full pressure and full cost of operations"
+    )
+    no_host_talks_share: float = param(
+        0.3, 0.0, 1.0, "talks opening hazard without a hosting mediator, as a share"
+    )
+    talks_patience_days: float = param(
+        120.0, 1.0, 3650.0, "days of stalled talks before the state starts walking away"
+    )
+    walkaway_per_day: float = param(
+        0.02, 0.0, 1.0, "hazard of walking away from talks per patience span overdue"
+    )
+    accept_per_day: float = param(0.06, 0.0, 1.0, "daily chance a fully satisfied faction accepts the offer")
+    demand_share: float = param(
+        0.2, 0.01, 5.0, "offer value (0-1) that fully satisfies a faction at its starting strength"
+    )
+    hardline_rejection_share: float = param(
+        0.5, 0.0, 1.0, "share of willingness to accept lost per unit of hardline share"
+    )
+    reconsider_per_day: float = param(
+        0.02, 0.0, 1.0, "daily chance an accepting faction withdraws its acceptance when unsatisfied"
+    )
+    quorum_share: float = param(
+        0.6, 0.0, 1.0, "fighter-weighted share of umbrella factions that must accept for a deal"
+    )
     # delivery and trust
-    commitment_share: float = param(1.0, 0.0, 10.0, "drop in delivery reliability per unit of "
-                                    "relative strength the TTP gains from releases (commitment "
-                                    "problem)")
-    late_delivery_per_day: float = param(0.02, 0.0, 1.0, "daily chance an overdue item is "
-                                         "delivered, scaled by reliability")
+    commitment_share: float = param(
+        1.0,
+        0.0,
+        10.0,
+        "drop in delivery reliability per unit of "
+        "relative strength the TTP gains from releases (commitment "
+        "problem)",
+    )
+    late_delivery_per_day: float = param(
+        0.02, 0.0, 1.0, "daily chance an overdue item is delivered, scaled by reliability"
+    )
     trust_gain_per_delivery: float = param(0.08, 0.0, 1.0, "trust gained per delivered item")
-    trust_erosion_per_overdue_day: float = param(0.004, 0.0, 1.0, "trust lost per overdue item "
-                                                 "per day")
-    coercion_trust_cost_per_day: float = param(0.002, 0.0, 1.0, "faction trust lost per day at "
-                                               "full coercion")
-    suspend_threshold_share: float = param(0.25, 0.0, 1.0, "fighter-weighted trust below which "
-                                           "the TTP leadership may suspend a ceasefire")
+    trust_erosion_per_overdue_day: float = param(0.004, 0.0, 1.0, "trust lost per overdue item per day")
+    coercion_trust_cost_per_day: float = param(0.002, 0.0, 1.0, "faction trust lost per day at full coercion")
+    suspend_threshold_share: float = param(
+        0.25, 0.0, 1.0, "fighter-weighted trust below which the TTP leadership may suspend a ceasefire"
+    )
     suspend_per_day: float = param(0.05, 0.0, 1.0, "hazard of suspension at zero trust")
-    violation_per_day: float = param(0.002, 0.0, 1.0, "hazard that a fully hardline, "
-                                     "distrustful faction breaks a ceasefire")
-    renewal_threshold_share: float = param(0.2, 0.0, 1.0, "fighter-weighted trust above which "
-                                           "a ceasefire term is surely renewed; below it the "
-                                           "chance falls in proportion")
+    violation_per_day: float = param(
+        0.002, 0.0, 1.0, "hazard that a fully hardline, distrustful faction breaks a ceasefire"
+    )
+    renewal_threshold_share: float = param(
+        0.2,
+        0.0,
+        1.0,
+        "fighter-weighted trust above which "
+        "a ceasefire term is surely renewed; below it the "
+        "chance falls in proportion",
+    )
     # the state's side of a ceasefire
-    state_trust_recovery_per_day: float = param(0.002, 0.0, 1.0, "daily recovery of the "
-                                                "state's trust under a ceasefire")
-    blame_trust_cost: float = param(0.01, 0.0, 1.0, "state trust lost per attack blamed on "
-                                    "the TTP")
-    state_end_per_day: float = param(0.01, 0.0, 1.0, "hazard the state ends a ceasefire at full "
-                                     "pressure and no trust")
+    state_trust_recovery_per_day: float = param(
+        0.002, 0.0, 1.0, "daily recovery of the state's trust under a ceasefire"
+    )
+    blame_trust_cost: float = param(0.01, 0.0, 1.0, "state trust lost per attack blamed on the TTP")
+    state_end_per_day: float = param(
+        0.01, 0.0, 1.0, "hazard the state ends a ceasefire at full pressure and no trust"
+    )
     # cohesion
-    loyalty_strain_per_day: float = param(0.0015, 0.0, 1.0, "loyalty lost per ceasefire day per "
-                                          "unit of hardline share")
-    loyalty_recovery_per_day: float = param(0.001, 0.0, 1.0, "share of lost loyalty regained "
-                                            "per day outside a ceasefire")
-    split_threshold_share: float = param(0.35, 0.0, 1.0, "loyalty below which a faction may "
-                                         "split from the umbrella")
+    loyalty_strain_per_day: float = param(
+        0.0015, 0.0, 1.0, "loyalty lost per ceasefire day per unit of hardline share"
+    )
+    loyalty_recovery_per_day: float = param(
+        0.001, 0.0, 1.0, "share of lost loyalty regained per day outside a ceasefire"
+    )
+    split_threshold_share: float = param(
+        0.35, 0.0, 1.0, "loyalty below which a faction may split from the umbrella"
+    )
     split_per_day: float = param(0.01, 0.0, 1.0, "hazard of splitting below the threshold")
-    reunify_per_day: float = param(0.02, 0.0, 1.0, "hazard of reunification at full broker "
-                                   "leverage")
-    inducement_per_day: float = param(0.002, 0.0, 1.0, "hazard a moderate, disloyal faction "
-                                      "defects to the state under inducements")
-    hardliner_pull_per_day: float = param(0.0004, 0.0, 0.1, "share of hardliners defecting to "
-                                          "spoilers per day under a ceasefire of full "
-                                          "outbidding age")
-    concession_pull_share: float = param(0.02, 0.0, 1.0, "share of hardliners defecting to "
-                                         "spoilers per delivered concession item")
+    reunify_per_day: float = param(0.02, 0.0, 1.0, "hazard of reunification at full broker leverage")
+    inducement_per_day: float = param(
+        0.002, 0.0, 1.0, "hazard a moderate, disloyal faction defects to the state under inducements"
+    )
+    hardliner_pull_per_day: float = param(
+        0.0004,
+        0.0,
+        0.1,
+        "share of hardliners defecting to spoilers per day under a ceasefire of full outbidding age",
+    )
+    concession_pull_share: float = param(
+        0.02, 0.0, 1.0, "share of hardliners defecting to spoilers per delivered concession item"
+    )
     # prisoners
-    custody_release_per_day: float = param(0.01, 0.0, 1.0, "daily share of prisoners in a "
-                                           "mediator's custody who rejoin their faction")
-    released_hardline_share: float = param(0.7, 0.0, 1.0, "hardline share among released "
-                                           "prisoners")
+    custody_release_per_day: float = param(
+        0.01, 0.0, 1.0, "daily share of prisoners in a mediator's custody who rejoin their faction"
+    )
+    released_hardline_share: float = param(0.7, 0.0, 1.0, "hardline share among released prisoners")
 
 
 @dataclass
@@ -276,23 +337,23 @@ class Scenario:
     name: str = text("", "title of the scenario")
     description: str = text("", "what the scenario represents")
     start: str = text("2022-01-01", "calendar date of day 0 (YYYY-MM-DD)")
-    start_phase: StartPhase = field(default=StartPhase.talks,
-                                    metadata={"doc": "phase on day 0: fighting, talks or ceasefire"})
+    start_phase: StartPhase = field(
+        default=StartPhase.talks, metadata={"doc": "phase on day 0: fighting, talks or ceasefire"}
+    )
     state: StateConfig = field(default_factory=StateConfig, metadata={"doc": "the state"})
-    factions: dict[str, FactionConfig] = field(default_factory=dict,
-                                               metadata={"doc": "TTP factions keyed by id"})
-    mediators: dict[str, MediatorConfig] = field(default_factory=dict,
-                                                 metadata={"doc": "mediators keyed by id"})
-    spoilers: dict[str, SpoilerConfig] = field(default_factory=dict,
-                                               metadata={"doc": "spoilers keyed by id"})
-    ceasefire: CeasefireConfig = field(default_factory=CeasefireConfig,
-                                       metadata={"doc": "ceasefire terms"})
-    behaviour: Behaviour = field(default_factory=Behaviour,
-                                 metadata={"doc": "shared behavioural parameters"})
-    sources: dict[str, str] = field(default_factory=dict,
-                                    metadata={"doc": "dotted field path -> provenance"})
-    observed: dict[str, Any] = field(default_factory=dict,
-                                     metadata={"doc": "what the seeds report, for validation"})
+    factions: dict[str, FactionConfig] = field(
+        default_factory=dict, metadata={"doc": "TTP factions keyed by id"}
+    )
+    mediators: dict[str, MediatorConfig] = field(
+        default_factory=dict, metadata={"doc": "mediators keyed by id"}
+    )
+    spoilers: dict[str, SpoilerConfig] = field(default_factory=dict, metadata={"doc": "spoilers keyed by id"})
+    ceasefire: CeasefireConfig = field(default_factory=CeasefireConfig, metadata={"doc": "ceasefire terms"})
+    behaviour: Behaviour = field(default_factory=Behaviour, metadata={"doc": "shared behavioural parameters"})
+    sources: dict[str, str] = field(default_factory=dict, metadata={"doc": "dotted field path -> provenance"})
+    observed: dict[str, Any] = field(
+        default_factory=dict, metadata={"doc": "what the seeds report, for validation"}
+    )
 
     def __post_init__(self) -> None:
         validate(self)
@@ -331,8 +392,9 @@ def check_value(path: str, f: dataclasses.Field, value: Any) -> None:
     if ok and ((lo is not None and value < lo) or (hi is not None and value > hi)):
         ok = False
     if not ok:
-        raise ScenarioError(f"{path} = {value!r} is not allowed: expected {allowed(f)} "
-                            f"({f.metadata.get('doc', '')})")
+        raise ScenarioError(
+            f"{path} = {value!r} is not allowed: expected {allowed(f)} ({f.metadata.get('doc', '')})"
+        )
 
 
 def _walk(obj: Any, prefix: str) -> None:
@@ -344,8 +406,10 @@ def _walk(obj: Any, prefix: str) -> None:
         elif isinstance(value, dict) and f.name in ("factions", "mediators", "spoilers"):
             for key, actor in value.items():
                 if not _ID.match(str(key)):
-                    raise ScenarioError(f"{path}.{key} is not a valid id: use lower-case letters, "
-                                        "digits and underscores, starting with a letter")
+                    raise ScenarioError(
+                        f"{path}.{key} is not a valid id: use lower-case letters, "
+                        "digits and underscores, starting with a letter"
+                    )
                 _walk(actor, f"{path}.{key}.")
         else:
             check_value(path, f, value)
@@ -369,12 +433,15 @@ def validate(s: Scenario) -> None:
         if d not in troops:
             raise ScenarioError(
                 f"state.offer.withdrawal_districts contains {d!r}, which is not allowed: each "
-                f"district must be one of state.troops_districts {sorted(troops)}")
+                f"district must be one of state.troops_districts {sorted(troops)}"
+            )
     seen: set[str] = set()
     for d in s.state.offer.withdrawal_districts:
         if d in seen:
-            raise ScenarioError(f"state.offer.withdrawal_districts lists {d!r} twice, which is not "
-                                "allowed: each district at most once")
+            raise ScenarioError(
+                f"state.offer.withdrawal_districts lists {d!r} twice, which is not "
+                "allowed: each district at most once"
+            )
         seen.add(d)
     check_world_rules(s)
 
@@ -414,8 +481,10 @@ def check_world_rules(s: Scenario, values: Mapping[str, np.ndarray] | None = Non
     outside = np.flatnonzero(np.atleast_1d(inside) == 0)
     if outside.size:
         w = int(outside[0])
-        raise ScenarioError(f"{where(w)}factions: no faction has in_umbrella = true, which is not "
-                            "allowed: at least one faction must start inside the umbrella")
+        raise ScenarioError(
+            f"{where(w)}factions: no faction has in_umbrella = true, which is not "
+            "allowed: at least one faction must start inside the umbrella"
+        )
     held = sum(get(f"factions.{i}.prisoners_held_count") for i in s.factions)
     release = get("state.offer.prisoner_release_count")
     release, held = np.broadcast_arrays(release, held)
@@ -425,4 +494,5 @@ def check_world_rules(s: Scenario, values: Mapping[str, np.ndarray] | None = Non
         raise ScenarioError(
             f"{where(w)}state.offer.prisoner_release_count = {_whole_text(release[w])} is not "
             f"allowed: the state holds only {_whole_text(held[w])} prisoners (sum of "
-            "factions.*.prisoners_held_count)")
+            "factions.*.prisoners_held_count)"
+        )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -46,8 +46,7 @@ def whole(name: str, value: Any, lo: int) -> int:
         ScenarioError: naming the setting, the value and what is allowed.
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at "
-                            f"least {lo}")
+        raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at least {lo}")
     return int(value)
 
 
@@ -66,8 +65,10 @@ def _record(name: str, value: Any) -> Record:
         return value
     names = [r.value for r in Record]
     if value not in names:
-        raise ScenarioError(f"{name} = {value!r} is not allowed: expected one of "
-                            f"{', '.join(names)} (which series to keep){suggest(str(value), names)}")
+        raise ScenarioError(
+            f"{name} = {value!r} is not allowed: expected one of "
+            f"{', '.join(names)} (which series to keep){suggest(str(value), names)}"
+        )
     return Record(value)
 
 
@@ -77,8 +78,10 @@ def _threads(name: str, value: Any) -> int | str:
     try:
         return whole(name, value, 1)
     except ScenarioError:
-        raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at "
-                            "least 1 or auto (every core this process may use)") from None
+        raise ScenarioError(
+            f"{name} = {value!r} is not allowed: expected a whole number of at "
+            "least 1 or auto (every core this process may use)"
+        ) from None
 
 
 def _progress(name: str, value: Any) -> bool | str:
@@ -93,13 +96,14 @@ def _scenario_file(name: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ScenarioError(f"{name} = {value!r} is not allowed: expected the path of a scenario "
-                            "YAML file")
+        raise ScenarioError(f"{name} = {value!r} is not allowed: expected the path of a scenario YAML file")
     p = Path(value).expanduser()
     if not p.is_file():
         where = "" if p.is_absolute() else f" (relative to {os.getcwd()})"
-        raise ScenarioError(f"{name} = {value!r} is not allowed: no such file{where}; expected "
-                            "the path of a scenario YAML file")
+        raise ScenarioError(
+            f"{name} = {value!r} is not allowed: no such file{where}; expected "
+            "the path of a scenario YAML file"
+        )
     return str(p.resolve())
 
 
@@ -135,12 +139,13 @@ class RunSettings:
     record: Record = setting(Record.none, _record, "series to keep: none, monthly or daily")
     chunk_worlds: int = setting(512, _at_least(1), "worlds stepped together (speed only)")
     workers: int = setting(1, _at_least(1), "processes sharing the run's chunks (speed only)")
-    threads: Any = setting("auto", _threads, "threads stepping this process's chunks: auto or "
-                           "a whole number (speed only)")
+    threads: Any = setting(
+        "auto", _threads, "threads stepping this process's chunks: auto or a whole number (speed only)"
+    )
     resume: bool = setting(True, _yes_no, "skip a complete run, resume a killed one")
     progress: Any = setting("auto", _progress, "progress bar: auto, true or false")
     plots: bool = setting(True, _yes_no, "write the standard figures")
-    scenario_file: Optional[str] = setting(None, _scenario_file, "a scenario YAML anywhere")
+    scenario_file: str | None = setting(None, _scenario_file, "a scenario YAML anywhere")
     design: Any = setting(None, _design, "a sampled design run as one batch")
 
     def __post_init__(self) -> None:
@@ -148,7 +153,7 @@ class RunSettings:
             setattr(self, f.name, f.metadata["check"](f.name, getattr(self, f.name)))
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> "RunSettings":
+    def from_config(cls, cfg: Mapping[str, Any]) -> RunSettings:
         """The checked settings of a composed config (keys it lacks keep their defaults)."""
         return cls(**{k: cfg[k] for k in RUN_KEYS if k in cfg})
 
@@ -169,8 +174,9 @@ def check_run_setting(key: str, value: Any) -> Any:
         ScenarioError: naming the setting, the value and what is allowed.
     """
     if key not in _FIELDS:
-        raise ScenarioError(f"{key} is not a run setting{suggest(key, RUN_KEYS)}: expected one "
-                            f"of {', '.join(RUN_KEYS)}")
+        raise ScenarioError(
+            f"{key} is not a run setting{suggest(key, RUN_KEYS)}: expected one of {', '.join(RUN_KEYS)}"
+        )
     return _FIELDS[key].metadata["check"](key, value)
 
 
@@ -185,18 +191,27 @@ def check_design(design: Any) -> dict[str, Any]:
         ScenarioError: naming the key, the value and what is allowed.
     """
     if not isinstance(design, Mapping):
-        raise ScenarioError(f"design = {design!r} is not allowed: expected a mapping with keys "
-                            f"{', '.join(DESIGN_KEYS)}")
+        raise ScenarioError(
+            f"design = {design!r} is not allowed: expected a mapping with keys {', '.join(DESIGN_KEYS)}"
+        )
     unknown = [k for k in design if k not in DESIGN_KEYS]
     if unknown:
-        raise ScenarioError(f"design.{unknown[0]} is not a design setting"
-                            f"{suggest(str(unknown[0]), DESIGN_KEYS)}: expected {', '.join(DESIGN_KEYS)}")
-    out = {"method": design.get("method", "lhs"), "points": design.get("points", 64),
-           "levels": design.get("levels"), "worlds_per_point": design.get("worlds_per_point"),
-           "seed": design.get("seed"), "ranges": design.get("ranges")}
+        raise ScenarioError(
+            f"design.{unknown[0]} is not a design setting"
+            f"{suggest(str(unknown[0]), DESIGN_KEYS)}: expected {', '.join(DESIGN_KEYS)}"
+        )
+    out = {
+        "method": design.get("method", "lhs"),
+        "points": design.get("points", 64),
+        "levels": design.get("levels"),
+        "worlds_per_point": design.get("worlds_per_point"),
+        "seed": design.get("seed"),
+        "ranges": design.get("ranges"),
+    }
     if out["method"] not in DESIGN_METHODS:
-        raise ScenarioError(f"design.method = {out['method']!r} is not allowed: expected one of "
-                            f"{', '.join(DESIGN_METHODS)}")
+        raise ScenarioError(
+            f"design.method = {out['method']!r} is not allowed: expected one of {', '.join(DESIGN_METHODS)}"
+        )
     out["points"] = whole("design.points", out["points"], 1)
     for key, lo in (("levels", 1), ("worlds_per_point", 1), ("seed", 0)):
         if out[key] is not None:
@@ -209,17 +224,22 @@ def _design_ranges(ranges: Any) -> dict[str, list[float]]:
     """``design.ranges`` checked: known scenario fields (``scenario.`` prefix optional), each
     with ``[low, high]``."""
     if not isinstance(ranges, Mapping) or not ranges:
-        raise ScenarioError(f"design.ranges = {ranges!r} is not allowed: expected a mapping "
-                            "{scenario field: [low, high]}, e.g. {state.delivery_reliability: [0, 1]}")
+        raise ScenarioError(
+            f"design.ranges = {ranges!r} is not allowed: expected a mapping "
+            "{scenario field: [low, high]}, e.g. {state.delivery_reliability: [0, 1]}"
+        )
     clean = {}
     for path, rng in ranges.items():
         path = str(path)
-        path = path[len("scenario."):] if path.startswith("scenario.") else path
-        ok = isinstance(rng, Sequence) and not isinstance(rng, str) and len(rng) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+        path = path[len("scenario.") :] if path.startswith("scenario.") else path
+        ok = (
+            isinstance(rng, Sequence)
+            and not isinstance(rng, str)
+            and len(rng) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+        )
         if not ok:
-            raise ScenarioError(f"design.ranges.{path} = {rng!r} is not allowed: expected "
-                                "[low, high]")
+            raise ScenarioError(f"design.ranges.{path} = {rng!r} is not allowed: expected [low, high]")
         check_path(path)
         clean[path] = [float(rng[0]), float(rng[1])]
     return clean

@@ -10,15 +10,16 @@ value of a cell.
 Every figure has a title, axis labels with units, a legend and a caption at the bottom naming
 the scenario, the number of worlds and the seed. The caption reads these from the arguments
 ``scenario=``, ``seed=``, ``days=`` when given, else from a :class:`Results` passed in, else
-from ``DataFrame.attrs`` (:func:`sim.report.run_figures.load_run` fills them from ``summary.json``).
+from ``DataFrame.attrs`` (:func:`sim.report.saved_runs.load_run` fills them from ``summary.json``).
 """
 
 from __future__ import annotations
 
 import textwrap
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,16 +29,26 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from scipy import stats
 
+from sim.core import registry
+from sim.core.outcomes import DAYS_PER_MONTH
+from sim.core.types import Phase
 from sim.running.reductions import OUTCOME_LABELS, param_label, survives, wilson
 from sim.running.reductions import outcome as outcome_spec
-from sim.core.outcomes import DAYS_PER_MONTH
 from sim.running.results import Results
-from sim.core import registry
-from sim.core.types import Phase
 
-__all__ = ["survival", "survival_estimate", "distributions", "fan_chart", "collapse_causes",
-           "sweep_response", "survives", "save_standard_figures", "monthly_series",
-           "CAUSE_LABELS", "CAUSE_COLOURS"]
+__all__ = [
+    "survival",
+    "survival_estimate",
+    "distributions",
+    "fan_chart",
+    "collapse_causes",
+    "sweep_response",
+    "survives",
+    "save_standard_figures",
+    "monthly_series",
+    "CAUSE_LABELS",
+    "CAUSE_COLOURS",
+]
 
 CAUSE_LABELS: dict[str, str] = dict(registry.CAUSE_LABELS)
 CAUSE_COLOURS: dict[str, str] = {
@@ -53,9 +64,11 @@ CAUSE_COLOURS: dict[str, str] = {
 CAUSE_ORDER = list(registry.CAUSE_STACK_ORDER)
 assert set(CAUSE_COLOURS) == set(CAUSE_ORDER)
 
-SERIES_STYLE = {"ttp_attacks": ("TTP attacks", "#c0392b"),
-                "spoiler_attacks": ("spoiler attacks", "#6c3483"),
-                "casualties": ("killed and injured", "#34495e")}
+SERIES_STYLE = {
+    "ttp_attacks": ("TTP attacks", "#c0392b"),
+    "spoiler_attacks": ("spoiler attacks", "#6c3483"),
+    "casualties": ("killed and injured", "#34495e"),
+}
 
 DEFAULT_COLUMNS = ("ceasefire_days", "ttp_attacks", "prisoners_released", "defections_to_spoilers")
 
@@ -107,20 +120,29 @@ def _run_text(n_worlds: int, info: dict[str, Any], with_scenario: bool = True) -
 def _caption_many(items: dict[str, tuple[pd.DataFrame, dict]], note: str = "") -> str:
     infos = [info for _, info in items.values()]
     if len(items) == 1:
-        (df, info), = items.values()
+        ((df, info),) = items.values()
         text = _run_text(len(df), info)
         text = text[0].upper() + text[1:]
-    elif all({k: i.get(k) for k in ("scenario", "seed", "days")}
-             == {k: infos[0].get(k) for k in ("scenario", "seed", "days")} for i in infos):
+    elif all(
+        {k: i.get(k) for k in ("scenario", "seed", "days")}
+        == {k: infos[0].get(k) for k in ("scenario", "seed", "days")}
+        for i in infos
+    ):
         # One run split into groups (sweep points): say the run once, then the group sizes.
         first = dict(infos[0])
         total = sum(len(df) for df, _ in items.values())
         text = _run_text(total, first)
-        text = text[0].upper() + text[1:] + "; worlds per curve: " + ", ".join(
-            f"{label} {len(df):,}" for label, (df, _) in items.items())
+        text = (
+            text[0].upper()
+            + text[1:]
+            + "; worlds per curve: "
+            + ", ".join(f"{label} {len(df):,}" for label, (df, _) in items.items())
+        )
     else:
-        text = "; ".join(f"{label}: {_run_text(len(df), info, info.get('scenario') not in (None, label))}"
-                         for label, (df, info) in items.items())
+        text = "; ".join(
+            f"{label}: {_run_text(len(df), info, info.get('scenario') not in (None, label))}"
+            for label, (df, info) in items.items()
+        )
     return text + (f". {note}" if note else ".")
 
 
@@ -129,11 +151,9 @@ def _figure(width: float, height: float, caption: str) -> Figure:
     lines = textwrap.wrap(caption, width=max(40, int(width * 15))) or [""]
     caption_in = 0.12 + 0.16 * len(lines)
     bottom = min(0.4, caption_in / height)
-    fig = Figure(figsize=(width, height),
-                 layout=ConstrainedLayoutEngine(rect=(0, bottom, 1, 1 - bottom)))
+    fig = Figure(figsize=(width, height), layout=ConstrainedLayoutEngine(rect=(0, bottom, 1, 1 - bottom)))
     FigureCanvasAgg(fig)
-    fig.text(0.01, 0.06 / height, "\n".join(lines), ha="left", va="bottom", fontsize=8,
-             color="0.25")
+    fig.text(0.01, 0.06 / height, "\n".join(lines), ha="left", va="bottom", fontsize=8, color="0.25")
     return fig
 
 
@@ -146,8 +166,9 @@ def _no_data(ax, text: str = "no data") -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def survival_estimate(worlds: TableLike, days: Iterable[float] | None = None,
-                      confidence: float = 0.95) -> pd.DataFrame:
+def survival_estimate(
+    worlds: TableLike, days: Iterable[float] | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
     """Kaplan-Meier estimate of how long first ceasefires last, with right-censoring.
 
     Only worlds that reached a ceasefire count. A first ceasefire still in force at the horizon
@@ -191,10 +212,19 @@ def survival_estimate(worlds: TableLike, days: Iterable[float] | None = None,
     return out
 
 
-def survival(tables: Mapping[str, TableLike] | TableLike, *, confidence: float = 0.95,
-             max_days: float | None = None, marks: Sequence[float] = (90, 180),
-             title: str | None = None, scenario: str | None = None, seed: int | None = None,
-             days: int | None = None, width: float = 8.0, height: float = 5.0) -> Figure:
+def survival(
+    tables: Mapping[str, TableLike] | TableLike,
+    *,
+    confidence: float = 0.95,
+    max_days: float | None = None,
+    marks: Sequence[float] = (90, 180),
+    title: str | None = None,
+    scenario: str | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    width: float = 8.0,
+    height: float = 5.0,
+) -> Figure:
     """Kaplan-Meier curves of first-ceasefire duration, several tables overlaid.
 
     Args:
@@ -204,12 +234,22 @@ def survival(tables: Mapping[str, TableLike] | TableLike, *, confidence: float =
         marks: days to mark with dotted vertical lines (90 and 180 by default).
         title: figure title.
         scenario, seed, days: run details for the caption (override what the tables carry).
+
+    Long because the keyword arguments take a line each and the curves, bands and labels of one
+    figure belong together.
     """
     items = {k: (df, _info(info, scenario, seed, days)) for k, (df, info) in _tables(tables).items()}
-    fig = _figure(width, height, _caption_many(
-        items, "Only worlds that reached a ceasefire; ceasefires still in force at the horizon "
-               f"are right-censored. Bands: pointwise {confidence:.0%} (Greenwood)."
-        if confidence else "Only worlds that reached a ceasefire; censored at the horizon."))
+    fig = _figure(
+        width,
+        height,
+        _caption_many(
+            items,
+            "Only worlds that reached a ceasefire; ceasefires still in force at the horizon "
+            f"are right-censored. Bands: pointwise {confidence:.0%} (Greenwood)."
+            if confidence
+            else "Only worlds that reached a ceasefire; censored at the horizon.",
+        ),
+    )
     ax = fig.add_subplot()
     colours = [f"C{i}" for i in range(10)]
     top = 0.0
@@ -222,12 +262,17 @@ def survival(tables: Mapping[str, TableLike] | TableLike, *, confidence: float =
         a = est.attrs
         share = a["ceasefires"] / max(n_worlds, 1)
         c = colours[i % 10]
-        ax.step(est["days"], est["survival"], where="post", color=c, lw=1.8,
-                label=f"{label}: {a['ceasefires']:,} ceasefires ({share:.0%} of worlds), "
-                      f"{a['censored']:,} censored")
+        ax.step(
+            est["days"],
+            est["survival"],
+            where="post",
+            color=c,
+            lw=1.8,
+            label=f"{label}: {a['ceasefires']:,} ceasefires ({share:.0%} of worlds), "
+            f"{a['censored']:,} censored",
+        )
         if confidence:
-            ax.fill_between(est["days"], est["lo"], est["hi"], step="post", color=c, alpha=0.18,
-                            lw=0)
+            ax.fill_between(est["days"], est["lo"], est["hi"], step="post", color=c, alpha=0.18, lw=0)
         top = max(top, float(est["days"].max()))
     if top == 0 and all(survival_estimate(df, days=[0]).empty for df, _ in items.values()):
         _no_data(ax, "no world reached a ceasefire")
@@ -262,9 +307,16 @@ def _bins(values: np.ndarray, max_bins: int = 40) -> np.ndarray | int:
     return edges if len(edges) - 1 <= max_bins else max_bins
 
 
-def distributions(worlds: TableLike, columns: Sequence[str] = DEFAULT_COLUMNS, *,
-                  title: str | None = None, scenario: str | None = None, seed: int | None = None,
-                  days: int | None = None, ncols: int | None = None) -> Figure:
+def distributions(
+    worlds: TableLike,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    *,
+    title: str | None = None,
+    scenario: str | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    ncols: int | None = None,
+) -> Figure:
     """Small multiples of histograms of outcome columns across worlds.
 
     ``ceasefire_days`` counts only worlds that reached a ceasefire and stacks ceasefires that
@@ -287,7 +339,7 @@ def distributions(worlds: TableLike, columns: Sequence[str] = DEFAULT_COLUMNS, *
     nrows = int(np.ceil(n / ncols))
     fig = _figure(4.2 * ncols, 3.2 * nrows + 0.8, _caption_many({"": (df, info)}))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax, col in zip(axes, columns):
+    for ax, col in zip(axes, columns, strict=False):
         values = df[col].to_numpy(dtype=float)
         ok = ~np.isnan(values)
         label = OUTCOME_LABELS.get(col, col.replace("_", " "))
@@ -297,12 +349,15 @@ def distributions(worlds: TableLike, columns: Sequence[str] = DEFAULT_COLUMNS, *
             cens = df["ceasefire_censored"].to_numpy(dtype=bool) & ok
             ended = ok & ~cens
             b = _bins(values[ok])
-            ax.hist([values[ended], values[cens]], bins=b, stacked=True,
-                    color=["#2c7fb8", CAUSE_COLOURS["censored"]],
-                    label=[f"ended ({ended.sum():,})", f"still in force at horizon ({cens.sum():,})"])
+            ax.hist(
+                [values[ended], values[cens]],
+                bins=b,
+                stacked=True,
+                color=["#2c7fb8", CAUSE_COLOURS["censored"]],
+                label=[f"ended ({ended.sum():,})", f"still in force at horizon ({cens.sum():,})"],
+            )
         else:
-            ax.hist(values[ok], bins=_bins(values[ok]), color="#2c7fb8",
-                    label=f"worlds ({ok.sum():,})")
+            ax.hist(values[ok], bins=_bins(values[ok]), color="#2c7fb8", label=f"worlds ({ok.sum():,})")
         if ok.any():
             med = float(np.median(values[ok]))
             ax.axvline(med, color="k", ls="--", lw=1, label=f"median {med:,.4g}")
@@ -331,14 +386,18 @@ def monthly_series(timeseries: pd.DataFrame) -> pd.DataFrame:
     if "month" in timeseries.columns:
         return timeseries
     if "date" not in timeseries.columns:
-        raise ValueError("expected a monthly series table (column 'month') or a daily one "
-                         "(columns 'date' and 'phase')")
+        raise ValueError(
+            "expected a monthly series table (column 'month') or a daily one (columns 'date' and 'phase')"
+        )
     df = timeseries.copy()
     df["month"] = pd.to_datetime(df["date"]).dt.to_period("M").dt.to_timestamp()
     df["ceasefire_days"] = (df["phase"] == int(Phase.CEASEFIRE)).astype(int)
     df["days"] = 1
-    sums = [c for c in ("ttp_attacks", "spoiler_attacks", "casualties", "ceasefire_days", "days")
-            if c in df.columns]
+    sums = [
+        c
+        for c in ("ttp_attacks", "spoiler_attacks", "casualties", "ceasefire_days", "days")
+        if c in df.columns
+    ]
     return df.groupby(["world", "month"], sort=True)[sums].sum().reset_index()
 
 
@@ -358,23 +417,31 @@ def _series_and_info(timeseries: pd.DataFrame | Results, scenario, seed, days) -
 def _month_edges(months: np.ndarray) -> tuple[list, list]:
     """Edges and centres of the months on the x axis (dates, or plain numbers)."""
     starts = pd.DatetimeIndex(months) if np.issubdtype(np.asarray(months).dtype, np.datetime64) else None
-    edges = (list(starts) + [starts[-1] + pd.offsets.MonthBegin(1)]) if starts is not None and len(starts) \
+    edges = (
+        (list(starts) + [starts[-1] + pd.offsets.MonthBegin(1)])
+        if starts is not None and len(starts)
         else list(np.asarray(months, dtype=float)) + [float(months[-1]) + 1 if len(months) else 1.0]
-    centres = [a + (b - a) / 2 for a, b in zip(edges[:-1], edges[1:])]
+    )
+    centres = [a + (b - a) / 2 for a, b in zip(edges[:-1], edges[1:], strict=False)]
     return edges, centres
 
 
-def _fan_panel(ax, ts: pd.DataFrame, col: str, months: np.ndarray, centres: list, most: np.ndarray,
-               shade: Callable[[Any], None]) -> None:
+def _fan_panel(
+    ax,
+    ts: pd.DataFrame,
+    col: str,
+    months: np.ndarray,
+    centres: list,
+    most: np.ndarray,
+    shade: Callable[[Any], None],
+) -> None:
     """One series' monthly median with 50% and 90% bands over worlds."""
     name, colour = SERIES_STYLE.get(col, (col.replace("_", " "), "C0"))
     rate = (ts[col] / ts["days"] * DAYS_PER_MONTH).groupby(ts["month"])
     q = rate.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(months)
     shade(ax)
-    ax.fill_between(centres, q[0.05], q[0.95], color=colour, alpha=0.18, lw=0,
-                    label="90% of worlds")
-    ax.fill_between(centres, q[0.25], q[0.75], color=colour, alpha=0.35, lw=0,
-                    label="50% of worlds")
+    ax.fill_between(centres, q[0.05], q[0.95], color=colour, alpha=0.18, lw=0, label="90% of worlds")
+    ax.fill_between(centres, q[0.25], q[0.75], color=colour, alpha=0.35, lw=0, label="50% of worlds")
     ax.plot(centres, q[0.5], color=colour, lw=2, label=f"median {name}")
     ax.set_ylabel(f"{name}\n(per month)")
     top = np.nanmax(q[0.95].to_numpy()) if len(q) else 1.0
@@ -390,8 +457,14 @@ def _fan_panel(ax, ts: pd.DataFrame, col: str, months: np.ndarray, centres: list
 def _ceasefire_share_panel(axc, centres: list, share_cf: pd.Series, shade: Callable[[Any], None]) -> None:
     """Bottom panel of the fan chart: share of worlds in a ceasefire, month by month."""
     shade(axc)
-    axc.plot(centres, share_cf.to_numpy(), color="#238b45", lw=1.5, marker=".",
-             label="worlds in a ceasefire, average day")
+    axc.plot(
+        centres,
+        share_cf.to_numpy(),
+        color="#238b45",
+        lw=1.5,
+        marker=".",
+        label="worlds in a ceasefire, average day",
+    )
     axc.axhline(0.5, color="0.5", ls=":", lw=1)
     axc.set_ylim(0, 1)
     axc.set_ylabel("ceasefire\n(share)")
@@ -400,9 +473,16 @@ def _ceasefire_share_panel(axc, centres: list, share_cf: pd.Series, shade: Calla
     axc.grid(alpha=0.3)
 
 
-def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_attacks", "spoiler_attacks"),
-              *, min_days: int = 14, title: str | None = None, scenario: str | None = None,
-              seed: int | None = None, days: int | None = None) -> Figure:
+def fan_chart(
+    timeseries: pd.DataFrame | Results,
+    series: Sequence[str] = ("ttp_attacks", "spoiler_attacks"),
+    *,
+    min_days: int = 14,
+    title: str | None = None,
+    scenario: str | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+) -> Figure:
     """Monthly attacks across worlds: median, 50% and 90% bands, one panel per series.
 
     TTP and spoiler attacks are drawn apart (own panel and colour). Months in which most worlds
@@ -424,10 +504,15 @@ def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_
         raise ValueError("the series table is empty")
     ts = ts[ts["days"] >= min(min_days, int(ts["days"].max()))]  # a very short run keeps its month
     n_worlds = int(timeseries["world"].nunique())
-    fig = _figure(9.0, 2.6 * len(series) + 2.2, _caption_many(
-        {"": (pd.DataFrame(index=range(n_worlds)), info)},
-        "Line: median over worlds; bands: 50% and 90% of worlds. Counts per month scaled to "
-        f"30.4 days; months with under {min_days} days left out."))
+    fig = _figure(
+        9.0,
+        2.6 * len(series) + 2.2,
+        _caption_many(
+            {"": (pd.DataFrame(index=range(n_worlds)), info)},
+            "Line: median over worlds; bands: 50% and 90% of worlds. Counts per month scaled to "
+            f"30.4 days; months with under {min_days} days left out.",
+        ),
+    )
     ratios = [3] * len(series) + [1]
     axes = fig.subplots(len(series) + 1, 1, sharex=True, gridspec_kw={"height_ratios": ratios})
     months = np.sort(ts["month"].unique())
@@ -439,7 +524,7 @@ def fan_chart(timeseries: pd.DataFrame | Results, series: Sequence[str] = ("ttp_
         for i in np.flatnonzero(most):
             ax.axvspan(edges[i], edges[i + 1], color="#a1d99b", alpha=0.35, lw=0, zorder=0)
 
-    for ax, col in zip(axes, series):
+    for ax, col in zip(axes, series, strict=False):
         _fan_panel(ax, ts, col, months, centres, most, shade)
     _ceasefire_share_panel(axes[-1], centres, share_cf, shade)
     fig.suptitle(title or "Attacks per month across worlds: TTP and spoilers apart")
@@ -462,9 +547,15 @@ def cause_shares(worlds: pd.DataFrame, reached_only: bool = False) -> pd.Series:
     return counts / total if total else counts.astype(float)
 
 
-def collapse_causes(tables: Mapping[str, TableLike] | TableLike, *, reached_only: bool = False,
-                    title: str | None = None, scenario: str | None = None,
-                    seed: int | None = None, days: int | None = None) -> Figure:
+def collapse_causes(
+    tables: Mapping[str, TableLike] | TableLike,
+    *,
+    reached_only: bool = False,
+    title: str | None = None,
+    scenario: str | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+) -> Figure:
     """Why first ceasefires ended: shares of ``collapse_cause`` per table as stacked bars.
 
     Args:
@@ -475,29 +566,50 @@ def collapse_causes(tables: Mapping[str, TableLike] | TableLike, *, reached_only
     items = {k: (df, _info(info, scenario, seed, days)) for k, (df, info) in _tables(tables).items()}
     shares = pd.DataFrame({label: cause_shares(df, reached_only) for label, (df, _) in items.items()}).T
     width = min(16.0, 6.5 + 0.9 * len(items))
-    fig = _figure(width, 5.0, _caption_many(
-        items, "Shares among worlds that reached a ceasefire." if reached_only
-        else "Shares among all worlds."))
+    fig = _figure(
+        width,
+        5.0,
+        _caption_many(
+            items,
+            "Shares among worlds that reached a ceasefire." if reached_only else "Shares among all worlds.",
+        ),
+    )
     ax = fig.add_subplot()
     x = np.arange(len(shares))
     bottom = np.zeros(len(shares))
     for cause in shares.columns:
         v = shares[cause].to_numpy() * 100
-        ax.bar(x, v, bottom=bottom, color=CAUSE_COLOURS[cause], label=CAUSE_LABELS[cause],
-               edgecolor="white", lw=0.5, width=0.7)
-        for xi, b, h in zip(x, bottom, v):
+        ax.bar(
+            x,
+            v,
+            bottom=bottom,
+            color=CAUSE_COLOURS[cause],
+            label=CAUSE_LABELS[cause],
+            edgecolor="white",
+            lw=0.5,
+            width=0.7,
+        )
+        for xi, b, h in zip(x, bottom, v, strict=False):
             if h >= 6:
                 ax.text(xi, b + h / 2, f"{h:.0f}%", ha="center", va="center", fontsize=7)
         bottom += v
-    ax.set_xticks(x, list(shares.index), rotation=20 if len(x) > 4 else 0,
-                  ha="right" if len(x) > 4 else "center")
+    ax.set_xticks(
+        x, list(shares.index), rotation=20 if len(x) > 4 else 0, ha="right" if len(x) > 4 else "center"
+    )
     ax.set_ylim(0, 100)
     ax.set_ylabel("share of worlds (%)")
     ax.set_xlabel("scenario or sweep point")
     ax.set_title(title or "How first ceasefires ended")
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5),
-              title="first ceasefire", title_fontsize=8)
+    ax.legend(
+        handles[::-1],
+        labels[::-1],
+        fontsize=8,
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        title="first ceasefire",
+        title_fontsize=8,
+    )
     return fig
 
 
@@ -514,7 +626,7 @@ def _levels(values: pd.Series, max_levels: int, bins: int) -> tuple[pd.Series, l
         return codes, [f"{u:.3g}" for u in uniq], uniq.astype(float)
     cut, edges = pd.qcut(values, q=bins, retbins=True, duplicates="drop")
     codes = pd.Series(cut.cat.codes.to_numpy(), index=values.index)
-    labels = [f"{a:.3g}-{b:.3g}" for a, b in zip(edges[:-1], edges[1:])]
+    labels = [f"{a:.3g}-{b:.3g}" for a, b in zip(edges[:-1], edges[1:], strict=False)]
     centres = (edges[:-1] + edges[1:]) / 2
     return codes, labels, centres
 
@@ -540,8 +652,9 @@ def _sweep_note(df: pd.DataFrame, x: str, y: str | None, x_levels: int) -> str:
     return note
 
 
-def _response_line(ax, df: pd.DataFrame, codes: np.ndarray, xpos: np.ndarray, spec, outcome,
-                   o_label: str) -> None:
+def _response_line(
+    ax, df: pd.DataFrame, codes: np.ndarray, xpos: np.ndarray, spec, outcome, o_label: str
+) -> None:
     """One parameter: the outcome per value of ``x`` (a share with Wilson bands, or a median
     with bands over worlds and the mean, or a function's value)."""
     k = len(xpos)
@@ -584,19 +697,31 @@ def _label_cells(ax, grid: np.ndarray) -> None:
         for i in range(kx):
             v = grid[j, i]
             if np.isfinite(v):
-                ax.text(i + 0.5, j + 0.5, f"{v:.2f}" if abs(v) < 10 else f"{v:,.0f}",
-                        ha="center", va="center", fontsize=7,
-                        color="white" if v < mid else "black")
+                ax.text(
+                    i + 0.5,
+                    j + 0.5,
+                    f"{v:.2f}" if abs(v) < 10 else f"{v:,.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if v < mid else "black",
+                )
 
 
-def _response_heatmap(fig: Figure, grid: np.ndarray, xl: list[str], yl: list[str], spec,
-                      o_label: str):
+def _response_heatmap(fig: Figure, grid: np.ndarray, xl: list[str], yl: list[str], spec, o_label: str):
     """Draw the two-parameter heatmap on ``fig`` and return its axes."""
     ky, kx = grid.shape
     ax = fig.add_subplot()
     vmin, vmax = (0.0, 1.0) if spec is not None and spec.is_share else (None, None)
-    mesh = ax.pcolormesh(np.arange(kx + 1), np.arange(ky + 1), np.ma.masked_invalid(grid),
-                         cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
+    mesh = ax.pcolormesh(
+        np.arange(kx + 1),
+        np.arange(ky + 1),
+        np.ma.masked_invalid(grid),
+        cmap="viridis",
+        vmin=vmin,
+        vmax=vmax,
+        shading="flat",
+    )
     cb = fig.colorbar(mesh, ax=ax)
     cb.set_label(o_label)
     if kx * ky <= 150:
@@ -605,16 +730,28 @@ def _response_heatmap(fig: Figure, grid: np.ndarray, xl: list[str], yl: list[str
     ax.set_yticks(np.arange(ky) + 0.5, yl)
     # The colour bar is the key; a legend entry is added only to explain blank cells.
     if not np.isfinite(grid).all():
-        ax.legend(handles=[Patch(facecolor="white", edgecolor="0.5", label="no value (blank cell)")],
-                  fontsize=7, loc="upper left", bbox_to_anchor=(1.25, 1.0))
+        ax.legend(
+            handles=[Patch(facecolor="white", edgecolor="0.5", label="no value (blank cell)")],
+            fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.25, 1.0),
+        )
     return ax
 
 
-def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
-                   outcome: str | Callable[[pd.DataFrame], float] = "survives_90", *,
-                   max_levels: int = 12, bins: int = 8, title: str | None = None,
-                   scenario: str | None = None, seed: int | None = None,
-                   days: int | None = None) -> Figure:
+def sweep_response(
+    df: pd.DataFrame,
+    x: str,
+    y: str | None = None,
+    outcome: str | Callable[[pd.DataFrame], float] = "survives_90",
+    *,
+    max_levels: int = 12,
+    bins: int = 8,
+    title: str | None = None,
+    scenario: str | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+) -> Figure:
     """How an outcome responds to one or two swept parameters.
 
     ``df`` has one row per (point, world): the swept parameter values as columns plus the
@@ -633,20 +770,37 @@ def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
         outcome: an outcome name (see :mod:`sim.running.reductions`: a column, ``survives_N``,
             ``lasts_past_N``) or a function of a group's rows returning a number.
         max_levels, bins: binning of continuous swept columns.
+
+    Long because the keyword arguments take a line each and the choice between lines and a heat map
+    is made in one place.
     """
     for c in (x, y):
         if c is not None and c not in df.columns:
             raise ValueError(f"swept column {c!r} is not in the table; it has {list(df.columns)}")
     spec, o_label = _outcome_and_label(outcome)
-    info = _info({k: df.attrs.get(k) for k in ("scenario", "seed", "days") if k in df.attrs},
-                 scenario, seed, days)
+    info = _info(
+        {k: df.attrs.get(k) for k in ("scenario", "seed", "days") if k in df.attrs}, scenario, seed, days
+    )
     xc, xl, xpos = _levels(df[x], max_levels, bins)
     note = _sweep_note(df, x, y, len(xl))
 
     if y is None:
-        fig = _figure(7.5, 5.0, _caption_many({"": (df, info)}, note + "; " + (
-            "bands: 50% and 90% Wilson intervals of the share." if spec is not None and spec.is_share
-            else "bands: 50% and 90% of worlds at each point." if spec is not None else "")))
+        fig = _figure(
+            7.5,
+            5.0,
+            _caption_many(
+                {"": (df, info)},
+                note
+                + "; "
+                + (
+                    "bands: 50% and 90% Wilson intervals of the share."
+                    if spec is not None and spec.is_share
+                    else "bands: 50% and 90% of worlds at each point."
+                    if spec is not None
+                    else ""
+                ),
+            ),
+        )
         ax = fig.add_subplot()
         _response_line(ax, df, xc.to_numpy(), xpos, spec, outcome, o_label)
         ax.set_xlabel(param_label(x))
@@ -660,10 +814,17 @@ def sweep_response(df: pd.DataFrame, x: str, y: str | None = None,
     kx, ky = len(xl), len(yl)
     cell = (yc.to_numpy() * kx + xc.to_numpy()).astype(np.int64)
     grid = _response_grid(df, cell, kx * ky, spec, outcome).reshape(ky, kx)
-    fig = _figure(max(6.5, 0.7 * kx + 4), max(5.0, 0.45 * ky + 3), _caption_many(
-        {"": (df, info)}, note + "; each cell: " + (
-            "share over its worlds" if spec is not None and spec.is_share else "mean over its worlds")
-        + ("." if np.isfinite(grid).all() else ". Blank: no value.")))
+    fig = _figure(
+        max(6.5, 0.7 * kx + 4),
+        max(5.0, 0.45 * ky + 3),
+        _caption_many(
+            {"": (df, info)},
+            note
+            + "; each cell: "
+            + ("share over its worlds" if spec is not None and spec.is_share else "mean over its worlds")
+            + ("." if np.isfinite(grid).all() else ". Blank: no value."),
+        ),
+    )
     ax = _response_heatmap(fig, grid, xl, yl, spec, o_label)
     ax.set_xlabel(param_label(x))
     ax.set_ylabel(param_label(y))
@@ -702,8 +863,9 @@ def save_standard_figures(run_dir: str | Path, results: Results, dpi: int = 120)
             path = run_dir / name
             fig.savefig(path, dpi=dpi)
         except Exception as e:  # noqa: BLE001
-            warnings.warn(f"figure {name} was not drawn: {type(e).__name__}: {e}", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"figure {name} was not drawn: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=2
+            )
             continue
         paths.append(path)
     return paths

@@ -31,12 +31,12 @@ import pandas as pd
 
 from sim.core.kernel import run_chunk
 from sim.core.outcomes import series_table
-from sim.running.results import Results
-from sim.inputs.params import Params, build_params
 from sim.core.streams import GROUP
+from sim.inputs.params import Params, build_params
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
 from sim.inputs.settings import check_run_setting
+from sim.running.results import Results
 
 DEFAULT_CHUNK_WORLDS = 512
 #: chunks per worker (process or thread) that :func:`plan_chunks` aims for, so that they finish
@@ -69,6 +69,7 @@ def resolve_threads(threads: int | None, workers: int = 1) -> int:
         return 1
     return cores()
 
+
 #: one chunk's results: (outcome table, series table or None, ceasefire table or None)
 ChunkResult = tuple[pd.DataFrame, "pd.DataFrame | None", "pd.DataFrame | None"]
 
@@ -81,9 +82,15 @@ def _whole(name: str, value, lo: int) -> None:
 def _check_run_args(worlds, days, seed, record, chunk_worlds, threads=None, workers=1) -> None:
     """Check the run settings of :func:`run` with the one check of every run setting
     (:func:`sim.inputs.settings.check_run_setting`); ``threads`` None means auto."""
-    for name, value in (("worlds", worlds), ("days", days), ("seed", seed), ("record", record),
-                        ("chunk_worlds", chunk_worlds), ("threads", threads),
-                        ("workers", workers)):
+    for name, value in (
+        ("worlds", worlds),
+        ("days", days),
+        ("seed", seed),
+        ("record", record),
+        ("chunk_worlds", chunk_worlds),
+        ("threads", threads),
+        ("workers", workers),
+    ):
         check_run_setting(name, value)
 
 
@@ -99,8 +106,7 @@ def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple
     return out
 
 
-def plan_chunks(worlds: int, first_world: int, chunk_worlds: int, lanes: int = 1
-                ) -> list[tuple[int, int]]:
+def plan_chunks(worlds: int, first_world: int, chunk_worlds: int, lanes: int = 1) -> list[tuple[int, int]]:
     """Chunks of a run: at most ``chunk_worlds`` worlds each and, when ``lanes`` > 1 chunks
     are stepped at once (worker processes or threads, see :func:`lanes`), small enough that
     each lane gets about :data:`CHUNKS_PER_WORKER` of them, the last
@@ -117,8 +123,9 @@ def plan_chunks(worlds: int, first_world: int, chunk_worlds: int, lanes: int = 1
         # the others for a quarter of a chunk at most, rather than for a whole one.
         lo = spans[-tail][0]
         small = max(GROUP, size // 4 // GROUP * GROUP)
-        spans = spans[:-tail] + [(lo + a, lo + b) for a, b in
-                                 chunk_bounds(worlds - lo, first_world + lo, small)]
+        spans = spans[:-tail] + [
+            (lo + a, lo + b) for a, b in chunk_bounds(worlds - lo, first_world + lo, small)
+        ]
     return spans
 
 
@@ -146,15 +153,17 @@ def chunk_params(s: Scenario, count: int, part: pd.DataFrame | None, lo: int = 0
         raise ScenarioError(msg) from None
 
 
-def check_params(s: Scenario, worlds: int, params: pd.DataFrame | None,
-                 spans: Sequence[tuple[int, int]]) -> None:
+def check_params(
+    s: Scenario, worlds: int, params: pd.DataFrame | None, spans: Sequence[tuple[int, int]]
+) -> None:
     """Validate a per-world parameter table chunk by chunk before anything runs (the arrays
     are built and dropped; each chunk builds them again when it runs)."""
     if params is None or not len(params.columns):
         return
     if len(params) != worlds:
-        raise ScenarioError(f"params has {len(params)} rows, which is not allowed: expected "
-                            f"one row per world ({worlds})")
+        raise ScenarioError(
+            f"params has {len(params)} rows, which is not allowed: expected one row per world ({worlds})"
+        )
     for lo, hi in spans:
         chunk_params(s, hi - lo, params.iloc[lo:hi], lo)
 
@@ -171,10 +180,17 @@ def _run_job(job) -> ChunkResult:
     return table, series_df, ceasefires
 
 
-def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: int,
-                record: str = "none", params: pd.DataFrame | None = None, first_world: int = 0,
-                workers: int = 1, threads: int | None = None
-                ) -> Iterator[tuple[int, int, ChunkResult]]:
+def iter_chunks(
+    s: Scenario,
+    spans: Iterable[tuple[int, int]],
+    seed: int,
+    days: int,
+    record: str = "none",
+    params: pd.DataFrame | None = None,
+    first_world: int = 0,
+    workers: int = 1,
+    threads: int | None = None,
+) -> Iterator[tuple[int, int, ChunkResult]]:
     """Run chunks ``(lo, hi)`` of a run and yield ``(lo, hi, result)`` as each finishes.
 
     With ``workers = N > 1`` the chunks are shared by N processes: this one and N - 1 spawned
@@ -185,10 +201,12 @@ def iter_chunks(s: Scenario, spans: Iterable[tuple[int, int]], seed: int, days: 
     back in the order they finish; put them back in world order with :func:`assemble`.
     """
     spans = list(spans)
-    part = (lambda lo, hi: None) if params is None or not len(params.columns) else \
-        (lambda lo, hi: params.iloc[lo:hi])
-    jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record))
-            for lo, hi in spans)
+    part = (
+        (lambda lo, hi: None)
+        if params is None or not len(params.columns)
+        else (lambda lo, hi: params.iloc[lo:hi])
+    )
+    jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record)) for lo, hi in spans)
     spawned = min(workers, len(spans)) - 1
     if spawned >= 1:
         yield from _with_workers(jobs, spawned)
@@ -214,8 +232,9 @@ def _with_workers(jobs: Iterator, spawned: int) -> Iterator[tuple[int, int, Chun
     if foreign:
         mp.set_start_method("spawn", force=True)
     # Outside a joblib worker the pool is kept for the next run; inside one it lives for this run.
-    pool = ProcessPoolExecutor(spawned, mp_context=mp.get_context("spawn")) if foreign \
-        else _worker_pool(spawned)
+    pool = (
+        ProcessPoolExecutor(spawned, mp_context=mp.get_context("spawn")) if foreign else _worker_pool(spawned)
+    )
     pending: dict = {}
     try:
         yield from _share_with_pool(pool, pending, jobs, spawned)
@@ -231,8 +250,9 @@ def _with_workers(jobs: Iterator, spawned: int) -> Iterator[tuple[int, int, Chun
             mp.set_start_method(method, force=True)
 
 
-def _share_with_pool(pool, pending: dict, jobs: Iterator,
-                     spawned: int) -> Iterator[tuple[int, int, ChunkResult]]:
+def _share_with_pool(
+    pool, pending: dict, jobs: Iterator, spawned: int
+) -> Iterator[tuple[int, int, ChunkResult]]:
     """Keep the workers' queues topped up while this process steps chunks of its own; at the
     end, take back queued chunks no worker has started. ``pending`` maps futures to jobs."""
     while True:
@@ -250,8 +270,7 @@ def _share_with_pool(pool, pending: dict, jobs: Iterator,
         yield from _finished(pending, block=False)
         # Nothing left to start: rather than wait, take back the chunk queued last that no
         # worker has started yet, and step it here.
-        stolen = next((f for f in sorted(pending, key=lambda f: -pending[f][0]) if f.cancel()),
-                      None)
+        stolen = next((f for f in sorted(pending, key=lambda f: -pending[f][0]) if f.cancel()), None)
         if stolen is None:
             yield from _finished(pending, block=True)
         else:
@@ -324,8 +343,14 @@ def shutdown_workers(wait: bool = False) -> None:
 atexit.register(shutdown_workers)
 
 
-def assemble(s: Scenario, parts: Sequence[ChunkResult], seed: int, days: int, record: str,
-             params: pd.DataFrame | None = None) -> Results:
+def assemble(
+    s: Scenario,
+    parts: Sequence[ChunkResult],
+    seed: int,
+    days: int,
+    record: str,
+    params: pd.DataFrame | None = None,
+) -> Results:
     """Results of a run from its chunks' results, given in world order."""
     worlds_df = pd.concat([p[0] for p in parts], ignore_index=True)
     ts = None
@@ -333,27 +358,52 @@ def assemble(s: Scenario, parts: Sequence[ChunkResult], seed: int, days: int, re
     if series_parts:
         # Rows by world, then time, whatever the chunking.
         ts = pd.concat(series_parts, ignore_index=True)
-        ts = ts.sort_values(["world", "day" if record == "daily" else "month"], kind="stable",
-                            ignore_index=True)
+        ts = ts.sort_values(
+            ["world", "day" if record == "daily" else "month"], kind="stable", ignore_index=True
+        )
     cf_parts = [p[2] for p in parts if p[2] is not None]
     extra = {"ceasefires": pd.concat(cf_parts, ignore_index=True)} if cf_parts else {}
-    return Results(worlds=worlds_df, timeseries=ts, scenario=s.name, seed=int(seed), days=int(days),
-                   params=params, **extra)
+    return Results(
+        worlds=worlds_df,
+        timeseries=ts,
+        scenario=s.name,
+        seed=int(seed),
+        days=int(days),
+        params=params,
+        **extra,
+    )
 
 
-def prepare(scenario: str | Path | Scenario, worlds: int, days: int, seed: int, record: str,
-            chunk_worlds: int, first_world: int, workers: int, threads: int | None = None
-            ) -> Scenario:
+def prepare(
+    scenario: str | Path | Scenario,
+    worlds: int,
+    days: int,
+    seed: int,
+    record: str,
+    chunk_worlds: int,
+    first_world: int,
+    workers: int,
+    threads: int | None = None,
+) -> Scenario:
     """Check the run settings and load the scenario (shared by :func:`run` and :mod:`sim.running.runner`)."""
     _check_run_args(worlds, days, seed, record, chunk_worlds, threads, workers)
     _whole("first_world", first_world, 0)
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
-def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, seed: int = 0,
-        params: pd.DataFrame | None = None, record: str = "none",
-        chunk_worlds: int = DEFAULT_CHUNK_WORLDS, first_world: int = 0,
-        progress: bool = False, workers: int = 1, threads: int | None = None) -> Results:
+def run(
+    scenario: str | Path | Scenario,
+    worlds: int = 1000,
+    days: int = 730,
+    seed: int = 0,
+    params: pd.DataFrame | None = None,
+    record: str = "none",
+    chunk_worlds: int = DEFAULT_CHUNK_WORLDS,
+    first_world: int = 0,
+    progress: bool = False,
+    workers: int = 1,
+    threads: int | None = None,
+) -> Results:
     """Run ``worlds`` possible histories of a scenario, all at once.
 
     Args:
@@ -389,8 +439,7 @@ def run(scenario: str | Path | Scenario, worlds: int = 1000, days: int = 730, se
         bar = tqdm(total=worlds, unit="world", unit_scale=True, desc=s.name or "run")
     parts: dict[int, ChunkResult] = {}
     try:
-        for lo, hi, res in iter_chunks(s, bounds, seed, days, record, params, first_world, workers,
-                                       threads):
+        for lo, hi, res in iter_chunks(s, bounds, seed, days, record, params, first_world, workers, threads):
             parts[lo] = res
             if bar is not None:
                 bar.update(hi - lo)

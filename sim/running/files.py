@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_parquet_atomic", "write_json_atomic", "write_text_atomic", "atomic_path",
-           "to_jsonable"]
+__all__ = ["write_parquet_atomic", "write_json_atomic", "write_text_atomic", "atomic_path", "to_jsonable"]
 
 
 def _fsync_path(path: Path) -> None:
@@ -54,8 +53,9 @@ def atomic_path(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
     return dest
 
 
-def write_parquet_atomic(df, path: str | os.PathLike,
-                         fields: Mapping[str, Mapping[str, str]] | None = None, **kwargs: Any) -> Path:
+def write_parquet_atomic(
+    df, path: str | os.PathLike, fields: Mapping[str, Mapping[str, str]] | None = None, **kwargs: Any
+) -> Path:
     """Write a pandas DataFrame to Parquet atomically (no index unless ``index=True``).
 
     Args:
@@ -79,8 +79,9 @@ def _schema_with_fields(df, fields: Mapping[str, Mapping[str, str]], index: bool
     for i, f in enumerate(schema):
         meta = fields.get(f.name)
         if meta:
-            schema = schema.set(i, f.with_metadata({str(k).encode(): str(v).encode()
-                                                    for k, v in meta.items()}))
+            schema = schema.set(
+                i, f.with_metadata({str(k).encode(): str(v).encode() for k, v in meta.items()})
+            )
     return schema
 
 

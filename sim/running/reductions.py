@@ -97,8 +97,10 @@ class Outcome:
         with worlds that reached no ceasefire as no.
         """
         if not self.is_share:
-            raise ValueError(f"outcome {self.name!r} is not a yes/no outcome; use survives_N, "
-                             "lasts_past_N or a yes/no column such as ceasefire_reached")
+            raise ValueError(
+                f"outcome {self.name!r} is not a yes/no outcome; use survives_N, "
+                "lasts_past_N or a yes/no column such as ceasefire_reached"
+            )
         num, _ = self.arrays(worlds)
         return num > 0
 
@@ -108,8 +110,9 @@ class Outcome:
         total = den.sum()
         return float(num.sum() / total) if total > 0 else float("nan")
 
-    def per_group(self, worlds: pd.DataFrame, codes: np.ndarray, n_groups: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
+    def per_group(
+        self, worlds: pd.DataFrame, codes: np.ndarray, n_groups: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Value and denominator per group (``codes`` in ``0..n_groups-1``, one per world)."""
         num, den = self.arrays(worlds)
         s_num = np.bincount(codes, weights=num, minlength=n_groups)
@@ -129,14 +132,15 @@ def outcome(name: str) -> Outcome:
         return Outcome(name, f"first ceasefires lasting {m.group(1)}+ days (share)", True, None)
     m = _LASTS.match(name)
     if m:
-        return Outcome(name, f"worlds whose first ceasefire lasted {m.group(1)}+ days (share)",
-                       True, None)
+        return Outcome(name, f"worlds whose first ceasefire lasted {m.group(1)}+ days (share)", True, None)
     allowed = registry.measured(Table.WORLDS)
     if name in allowed:
         is_share = next(c.kind for c in registry.columns(Table.WORLDS) if c.name == name) is Kind.YES_NO
         return Outcome(name, OUTCOME_LABELS.get(name, name.replace("_", " ")), is_share, name)
-    raise ValueError(f"outcome = {name!r} is not allowed: expected 'survives_N', 'lasts_past_N' "
-                     f"(N in days) or one of {allowed}")
+    raise ValueError(
+        f"outcome = {name!r} is not allowed: expected 'survives_N', 'lasts_past_N' "
+        f"(N in days) or one of {allowed}"
+    )
 
 
 def param_unit(path: str) -> str | None:
@@ -165,8 +169,7 @@ def param_label(path: str) -> str:
     return f"{path} ({unit})" if unit else path
 
 
-def parquet_fields(columns: list[str], table: str, record: str | None = None
-                   ) -> dict[str, dict[str, str]]:
+def parquet_fields(columns: list[str], table: str, record: str | None = None) -> dict[str, dict[str, str]]:
     """Unit and meaning of every column of a table a run writes, for Parquet field metadata.
 
     Declared columns come from :func:`sim.core.registry.field_metadata`; in a job table
@@ -193,8 +196,10 @@ def parquet_fields(columns: list[str], table: str, record: str | None = None
                 unit = "share" if spec.is_share else registry.field_metadata("worlds")[name]["unit"]
                 out[name] = {"unit": unit, "meaning": f"{spec.label}, over the job's worlds"}
                 continue
-        out[name] = {"unit": param_unit(name) or "as set",
-                     "meaning": f"{name}: scenario field or run setting as set for this job"}
+        out[name] = {
+            "unit": param_unit(name) or "as set",
+            "meaning": f"{name}: scenario field or run setting as set for this job",
+        }
     return out
 
 

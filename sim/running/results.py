@@ -58,8 +58,13 @@ def summarize(w: pd.DataFrame, days: int) -> dict[str, Any]:
         # Shares in the declared order of the causes (sim.core.types.CollapseCause).
         shares = reached["collapse_cause"].astype(str).value_counts(normalize=True)
         out["collapse_causes"] = {c: float(shares[c]) for c in CAUSE_NAMES if shares.get(c, 0) > 0}
-    for col in ("ttp_attacks", "spoiler_attacks", "casualties", "prisoners_released",
-                "defections_to_spoilers"):
+    for col in (
+        "ttp_attacks",
+        "spoiler_attacks",
+        "casualties",
+        "prisoners_released",
+        "defections_to_spoilers",
+    ):
         out[f"{col}_median"] = float(np.median(w[col])) if len(w) else float("nan")
     return out
 
@@ -69,15 +74,22 @@ def describe(summary: dict[str, Any], scenario: str) -> str:
     lines = [f"{scenario}: {summary['worlds']:,} worlds over {summary['days']} days."]
     lines.append(f"  A ceasefire was reached in {summary['ceasefire_share']:.0%} of worlds.")
     if "ceasefire_days_median" in summary:
-        lines.append(f"  Median first ceasefire: {summary['ceasefire_days_median']:.0f} days "
-                     f"(90% interval {summary['ceasefire_days_p05']:.0f}-"
-                     f"{summary['ceasefire_days_p95']:.0f}); still running at the horizon in "
-                     f"{summary['censored_share_of_ceasefires']:.0%} of those worlds.")
+        lines.append(
+            f"  Median first ceasefire: {summary['ceasefire_days_median']:.0f} days "
+            f"(90% interval {summary['ceasefire_days_p05']:.0f}-"
+            f"{summary['ceasefire_days_p95']:.0f}); still running at the horizon in "
+            f"{summary['censored_share_of_ceasefires']:.0%} of those worlds."
+        )
         causes = sorted(summary["collapse_causes"].items(), key=lambda kv: -kv[1])[:3]
-        lines.append("  How first ceasefires ended: " + ", ".join(
-            f"{k.replace('_', ' ')} {v:.0%}" for k, v in causes) + ".")
-    lines.append(f"  Median TTP attacks {summary['ttp_attacks_median']:.0f}, spoiler attacks "
-                 f"{summary['spoiler_attacks_median']:.0f}, casualties "
-                 f"{summary['casualties_median']:.0f}, prisoners released "
-                 f"{summary['prisoners_released_median']:.0f}.")
+        lines.append(
+            "  How first ceasefires ended: "
+            + ", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in causes)
+            + "."
+        )
+    lines.append(
+        f"  Median TTP attacks {summary['ttp_attacks_median']:.0f}, spoiler attacks "
+        f"{summary['spoiler_attacks_median']:.0f}, casualties "
+        f"{summary['casualties_median']:.0f}, prisoners released "
+        f"{summary['prisoners_released_median']:.0f}."
+    )
     return "\n".join(lines)

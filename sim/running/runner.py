@@ -30,11 +30,11 @@ from typing import Any
 
 import pandas as pd
 
+from sim.core.registry import field_metadata
+from sim.inputs.schema import Scenario
 from sim.running import ensemble
 from sim.running.files import to_jsonable, write_json_atomic, write_parquet_atomic
-from sim.core.registry import field_metadata
 from sim.running.results import Results
-from sim.inputs.schema import Scenario
 
 CHUNK_DIR = ".chunks"
 MANIFEST = "manifest.json"
@@ -66,8 +66,11 @@ def config_hash(settings: dict[str, Any]) -> str:
     same code give the same hash."""
     from sim import __version__
 
-    text = json.dumps(to_jsonable({"version": __version__, "code": code_fingerprint(),
-                                   **settings}), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        to_jsonable({"version": __version__, "code": code_fingerprint(), **settings}),
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -147,13 +150,13 @@ def _start_checkpoints(run_dir: Path, meta: dict[str, Any], resume: bool) -> Non
     write_json_atomic(cdir / "run.json", meta)
 
 
-def _missing_chunks(worlds: int, done: list[tuple[int, int]], chunk_worlds: int,
-                    lanes: int) -> list[tuple[int, int]]:
+def _missing_chunks(
+    worlds: int, done: list[tuple[int, int]], chunk_worlds: int, lanes: int
+) -> list[tuple[int, int]]:
     """Missing worlds, cut into chunks that end on the random-stream groups like a fresh run's."""
     todo = []
     for glo, ghi in _gaps(worlds, done):
-        todo += [(glo + lo, glo + hi) for lo, hi in
-                 ensemble.plan_chunks(ghi - glo, glo, chunk_worlds, lanes)]
+        todo += [(glo + lo, glo + hi) for lo, hi in ensemble.plan_chunks(ghi - glo, glo, chunk_worlds, lanes)]
     return todo
 
 
@@ -162,20 +165,31 @@ def _save_chunk(cdir: Path, lo: int, hi: int, result, record: str) -> None:
     chunk as finished."""
     table, series, cfs = result
     if series is not None:
-        write_parquet_atomic(series, cdir / _span_name("series", lo, hi),
-                             fields=field_metadata("timeseries", record))
+        write_parquet_atomic(
+            series, cdir / _span_name("series", lo, hi), fields=field_metadata("timeseries", record)
+        )
     if cfs is not None:
-        write_parquet_atomic(cfs, cdir / _span_name("ceasefires", lo, hi),
-                             fields=field_metadata("ceasefires"))
+        write_parquet_atomic(
+            cfs, cdir / _span_name("ceasefires", lo, hi), fields=field_metadata("ceasefires")
+        )
     write_parquet_atomic(table, cdir / _span_name("worlds", lo, hi), fields=field_metadata("worlds"))
 
 
-def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days: int, seed: int,
-                     record: str = "none", params: pd.DataFrame | None = None,
-                     chunk_worlds: int = ensemble.DEFAULT_CHUNK_WORLDS, workers: int = 1,
-                     progress: bool = False, key: str | None = None,
-                     resume: bool = True, threads: int | None = None
-                     ) -> tuple[Results, dict[str, Any]]:
+def run_checkpointed(
+    run_dir: str | Path,
+    scenario: Scenario,
+    worlds: int,
+    days: int,
+    seed: int,
+    record: str = "none",
+    params: pd.DataFrame | None = None,
+    chunk_worlds: int = ensemble.DEFAULT_CHUNK_WORLDS,
+    workers: int = 1,
+    progress: bool = False,
+    key: str | None = None,
+    resume: bool = True,
+    threads: int | None = None,
+) -> tuple[Results, dict[str, Any]]:
     """Run a scenario with every finished chunk saved, resuming from saved chunks.
 
     Args:
@@ -201,14 +215,16 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
     todo = _missing_chunks(worlds, done, chunk_worlds, lanes)
     resumed = sum(hi - lo for lo, hi in done)
     if done:
-        print(f"resuming: {len(done)} finished chunk(s), {resumed:,} of {worlds:,} worlds, "
-              f"from {cdir}", file=sys.stderr, flush=True)
+        print(
+            f"resuming: {len(done)} finished chunk(s), {resumed:,} of {worlds:,} worlds, from {cdir}",
+            file=sys.stderr,
+            flush=True,
+        )
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=worlds, initial=resumed, unit="world", unit_scale=True,
-                   desc=s.name or "run")
+        bar = tqdm(total=worlds, initial=resumed, unit="world", unit_scale=True, desc=s.name or "run")
     try:
         chunks = ensemble.iter_chunks(s, todo, seed, days, record, params, 0, workers, threads)
         for lo, hi, result in chunks:
@@ -218,13 +234,18 @@ def run_checkpointed(run_dir: str | Path, scenario: Scenario, worlds: int, days:
     finally:
         if bar is not None:
             bar.close()
-    parts = [(pd.read_parquet(cdir / _span_name("worlds", lo, hi)),
-              _read(cdir / _span_name("series", lo, hi)),
-              _read(cdir / _span_name("ceasefires", lo, hi))) for lo, hi in _done_spans(cdir)]
+    parts = [
+        (
+            pd.read_parquet(cdir / _span_name("worlds", lo, hi)),
+            _read(cdir / _span_name("series", lo, hi)),
+            _read(cdir / _span_name("ceasefires", lo, hi)),
+        )
+        for lo, hi in _done_spans(cdir)
+    ]
     results = ensemble.assemble(s, parts, seed, days, record, params)
     if len(results.worlds) != worlds:  # never expected: a foreign file in .chunks
-        raise RuntimeError(f"checkpoints in {cdir} hold {len(results.worlds)} worlds, expected "
-                           f"{worlds}: delete that directory and run again")
-    return results, {"chunks": len(done) + len(todo), "chunks_resumed": len(done),
-                     "worlds_resumed": resumed}
-
+        raise RuntimeError(
+            f"checkpoints in {cdir} hold {len(results.worlds)} worlds, expected "
+            f"{worlds}: delete that directory and run again"
+        )
+    return results, {"chunks": len(done) + len(todo), "chunks_resumed": len(done), "worlds_resumed": resumed}

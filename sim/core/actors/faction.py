@@ -15,26 +15,29 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.core.actors.spoiler import outbidding_ramp
 from sim.core.compiled import clip01, happens, poisson_count, rule, share_of
 from sim.core.types import CEASEFIRE, TALKS
-from sim.core.actors.spoiler import outbidding_ramp
 
-DTYPE = np.dtype([
-    ("fighters", "f8"),      # active fighters, count
-    ("hardliners", "f8"),    # hardline fighters among them, count
-    ("held", "f8"),          # members in the state's prisons, count
-    ("custody", "f8"),       # released members in a mediator's custody, count
-    ("killed", "f8"),        # killed so far, count
-    ("to_spoilers", "f8"),   # hardliners lost to spoilers so far, count
-    ("released", "f8"),      # members released by the state so far, count
-    ("loyalty", "f8"),       # loyalty to the umbrella leadership, share
-    ("trust", "f8"),         # trust in the state's promises, share
-    ("momentum", "f8"),      # attack momentum (multiplies the base rate by 1 + momentum)
-    ("regroup", "f8"),       # momentum stored while regrouping under a ceasefire
-    ("in_umbrella", "?"),    # inside the TTP umbrella
-    ("defected", "?"),       # defected to the state
-    ("accepted", "?"),       # accepts the offer on the table
-], align=True)
+DTYPE = np.dtype(
+    [
+        ("fighters", "f8"),  # active fighters, count
+        ("hardliners", "f8"),  # hardline fighters among them, count
+        ("held", "f8"),  # members in the state's prisons, count
+        ("custody", "f8"),  # released members in a mediator's custody, count
+        ("killed", "f8"),  # killed so far, count
+        ("to_spoilers", "f8"),  # hardliners lost to spoilers so far, count
+        ("released", "f8"),  # members released by the state so far, count
+        ("loyalty", "f8"),  # loyalty to the umbrella leadership, share
+        ("trust", "f8"),  # trust in the state's promises, share
+        ("momentum", "f8"),  # attack momentum (multiplies the base rate by 1 + momentum)
+        ("regroup", "f8"),  # momentum stored while regrouping under a ceasefire
+        ("in_umbrella", "?"),  # inside the TTP umbrella
+        ("defected", "?"),  # defected to the state
+        ("accepted", "?"),  # accepts the offer on the table
+    ],
+    align=True,
+)
 """State variables of one faction."""
 
 FIELDS = DTYPE.names
@@ -186,9 +189,12 @@ def decide(s, phase, offer_value, fighters_count, guarantee, u, q):
 def update_trust(s, delivered, overdue, coercion, q):
     """Broken promises erode trust (mechanism 2): each overdue item costs trust every day;
     each delivered item restores some; coercion against the TTP costs trust too."""
-    s.trust = clip01(s.trust + q.trust_gain_per_delivery * delivered
-                     - q.trust_erosion_per_overdue_day * overdue
-                     - q.coercion_trust_cost_per_day * coercion)
+    s.trust = clip01(
+        s.trust
+        + q.trust_gain_per_delivery * delivered
+        - q.trust_erosion_per_overdue_day * overdue
+        - q.coercion_trust_cost_per_day * coercion
+    )
 
 
 @rule
@@ -267,8 +273,25 @@ def after_table(s, collapsed, reset):
 
 
 @rule
-def act(s, p, q, phase, phase_age, coercion, guarantee, broker, custody, spoilers_present,
-        released, delivered, overdue, u_attack, u_decide, u_cohesion, u_defect):
+def act(
+    s,
+    p,
+    q,
+    phase,
+    phase_age,
+    coercion,
+    guarantee,
+    broker,
+    custody,
+    spoilers_present,
+    released,
+    delivered,
+    overdue,
+    u_attack,
+    u_decide,
+    u_cohesion,
+    u_defect,
+):
     """One faction's day, in the order the model description gives.
 
     Args:
@@ -324,5 +347,13 @@ class Faction(mesa.Agent):
         """Live one day (:func:`sim.core.schedule.live`): take back released members, fight,
         decide, hold together or not."""
         m, i = self.model, self.index
-        self.today = m.schedule.live(m.today, m.fac[0, i], m.params.faction[0, i], m.params.world[0],
-                                     m.released[i], m.u, i, len(m.factions))
+        self.today = m.schedule.live(
+            m.today,
+            m.fac[0, i],
+            m.params.faction[0, i],
+            m.params.world[0],
+            m.released[i],
+            m.u,
+            i,
+            len(m.factions),
+        )

@@ -14,10 +14,12 @@ import numpy as np
 from sim.core.compiled import clip01, poisson_count, rule
 from sim.core.types import CEASEFIRE
 
-DTYPE = np.dtype([
-    ("fighters", "f8"),   # active fighters, count
-    ("recruits", "f8"),   # TTP hardliners recruited so far, count
-])
+DTYPE = np.dtype(
+    [
+        ("fighters", "f8"),  # active fighters, count
+        ("recruits", "f8"),  # TTP hardliners recruited so far, count
+    ]
+)
 """State variables of one spoiler."""
 
 
@@ -90,8 +92,9 @@ class Spoiler(mesa.Agent):
     def step(self) -> None:
         """Attack, outbidding the TTP the longer its ceasefire lasts (:func:`sim.core.schedule.attack`)."""
         m, i = self.model, self.index
-        self.attacks, self.blamed = m.schedule.attack(m.today, m.spo[0, i], m.params.spoiler[0, i],
-                                                      m.params.world[0], m.u, i, len(m.factions))
+        self.attacks, self.blamed = m.schedule.attack(
+            m.today, m.spo[0, i], m.params.spoiler[0, i], m.params.world[0], m.u, i, len(m.factions)
+        )
 
     def recruit(self) -> None:
         """Take in defecting hardliners (:func:`sim.core.schedule.recruit`)."""

@@ -14,10 +14,10 @@ from sim.core.compiled import clip01, happens, rule, share_of
 from sim.core.types import CEASEFIRE, TALKS
 
 FIELDS = (
-    "coercion",     # level of airstrikes, targeted killings and operations, share
-    "pressure",     # domestic pressure to act against the TTP, share
-    "trust",        # the state's trust in the TTP's word, share
-    "blame_loss",   # trust lost this ceasefire to spoiler attacks blamed on the TTP
+    "coercion",  # level of airstrikes, targeted killings and operations, share
+    "pressure",  # domestic pressure to act against the TTP, share
+    "trust",  # the state's trust in the TTP's word, share
+    "blame_loss",  # trust lost this ceasefire to spoiler attacks blamed on the TTP
     "attack_loss",  # trust lost this ceasefire to the TTP's own attacks
 )
 """World-level state variables of the state (fields of the world record)."""
@@ -141,8 +141,7 @@ def judge_ceasefire(ws, phase, ttp_attacks_bound, blamed, q):
         return
     blame_cost = q.blame_trust_cost * blamed
     attack_cost = q.blame_trust_cost * ttp_attacks_bound
-    ws.trust = clip01(ws.trust + q.state_trust_recovery_per_day * (1.0 - ws.trust)
-                      - blame_cost - attack_cost)
+    ws.trust = clip01(ws.trust + q.state_trust_recovery_per_day * (1.0 - ws.trust) - blame_cost - attack_cost)
     ws.blame_loss = ws.blame_loss + blame_cost
     ws.attack_loss = ws.attack_loss + attack_cost
 
@@ -192,8 +191,19 @@ class State(mesa.Agent):
         (:func:`sim.core.schedule.deliver`)."""
         m = self.model
         p = m.params
-        m.schedule.deliver(m.today, m.ws[0], m.promise_day[0], m.delivered[0], p.item_due_days[0],
-                           p.item_prisoners[0], m.fac[0], p.world[0], m.u, m.released, len(m.spoilers))
+        m.schedule.deliver(
+            m.today,
+            m.ws[0],
+            m.promise_day[0],
+            m.delivered[0],
+            p.item_due_days[0],
+            p.item_prisoners[0],
+            m.fac[0],
+            p.world[0],
+            m.u,
+            m.released,
+            len(m.spoilers),
+        )
 
     def step(self) -> None:
         """Evening: feel pressure, adjust coercion, judge the ceasefire

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m sim.report.run_figures DIR [--out OUT] [--outcome NAME ...] [--dpi N]
-    python -m sim.report.run_figures compare DIR1 DIR2 ... --out DIR [--labels A B ...] [--dpi N]
+    python -m sim.cli.figures DIR [--out OUT] [--outcome NAME ...] [--dpi N]
+    python -m sim.cli.figures compare DIR1 DIR2 ... --out DIR [--labels A B ...] [--dpi N]
 
 ``DIR`` is either a run directory (``worlds.parquet``, optional ``timeseries.parquet`` and
 ``summary.json`` with the scenario and seed) or a collected sweep (``sweep.parquet``, one row per
@@ -20,8 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,8 +78,11 @@ def read_run_info(run_dir: Path, fallback: bool = True) -> dict[str, Any]:
         scen = _find(data, ("scenario", "scenario_name"))
         if isinstance(scen, dict):
             scen = scen.get("name")
-        for key, value in (("scenario", scen), ("seed", _find(data, ("seed",))),
-                           ("days", _find(data, ("days", "horizon_days")))):
+        for key, value in (
+            ("scenario", scen),
+            ("seed", _find(data, ("seed",))),
+            ("days", _find(data, ("days", "horizon_days"))),
+        ):
             if key not in info and value is not None and not isinstance(value, (dict, list)):
                 info[key] = value
     if "scenario" not in info and fallback:
@@ -112,8 +116,7 @@ def load_run(run_dir: str | Path) -> Results:
     wpath = p / WORLDS_FILE
     if not wpath.is_file():
         hint = f" (it has {SWEEP_FILE}: a sweep)" if (p / SWEEP_FILE).is_file() else ""
-        raise PlotInputError(f"{wpath} does not exist: expected a run directory with "
-                             f"{WORLDS_FILE}{hint}")
+        raise PlotInputError(f"{wpath} does not exist: expected a run directory with {WORLDS_FILE}{hint}")
     worlds = _read_parquet(wpath)
     spath = p / SERIES_FILE
     ts = _read_parquet(spath) if spath.is_file() else None
@@ -123,9 +126,13 @@ def load_run(run_dir: str | Path) -> Results:
     worlds.attrs.update({k: v for k, v in info.items() if v is not None})
     if ts is not None:
         ts.attrs.update(worlds.attrs)
-    return Results(worlds=worlds, timeseries=ts, scenario=str(info["scenario"]),
-                   seed=int(seed) if seed is not None else None,  # type: ignore[arg-type]
-                   days=int(days) if days is not None else None)  # type: ignore[arg-type]
+    return Results(
+        worlds=worlds,
+        timeseries=ts,
+        scenario=str(info["scenario"]),
+        seed=int(seed) if seed is not None else None,  # type: ignore[arg-type]
+        days=int(days) if days is not None else None,
+    )  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,8 +142,11 @@ def load_run(run_dir: str | Path) -> Results:
 
 def swept_columns(sweep: pd.DataFrame) -> list[str]:
     """Columns of a collected sweep that vary between jobs and are not outcomes or bookkeeping."""
-    return [c for c in sweep.columns
-            if c not in OUTCOME_COLUMNS and c not in BOOKKEEPING and sweep[c].nunique(dropna=True) > 1]
+    return [
+        c
+        for c in sweep.columns
+        if c not in OUTCOME_COLUMNS and c not in BOOKKEEPING and sweep[c].nunique(dropna=True) > 1
+    ]
 
 
 def _groups(sweep: pd.DataFrame, swept: list[str]) -> dict[str, pd.DataFrame]:
@@ -147,12 +157,13 @@ def _groups(sweep: pd.DataFrame, swept: list[str]) -> dict[str, pd.DataFrame]:
     col = sweep[key[0]]
     if len(key) == 1 and col.nunique() > MAX_OVERLAY and pd.api.types.is_numeric_dtype(col):
         binned = pd.qcut(col, q=5, duplicates="drop")
-        return {f"{key[0]} in {iv.left:.3g}-{iv.right:.3g}": g
-                for iv, g in sweep.groupby(binned, observed=True)}
+        return {
+            f"{key[0]} in {iv.left:.3g}-{iv.right:.3g}": g for iv, g in sweep.groupby(binned, observed=True)
+        }
     out = {}
     for values, g in sweep.groupby(key, sort=True):
         values = values if isinstance(values, tuple) else (values,)
-        out[", ".join(f"{k.split('.')[-1]}={_fmt(v)}" for k, v in zip(key, values))] = g
+        out[", ".join(f"{k.split('.')[-1]}={_fmt(v)}" for k, v in zip(key, values, strict=False))] = g
     return out
 
 
@@ -160,10 +171,19 @@ def _fmt(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v)
 
 
-def sweep_figures(sweep_dir: str | Path, out: str | Path | None = None,
-                  outcomes: Sequence[str] = DEFAULT_SWEEP_OUTCOMES, dpi: int = 120) -> list[Path]:
+def sweep_figures(
+    sweep_dir: str | Path,
+    out: str | Path | None = None,
+    outcomes: Sequence[str] = DEFAULT_SWEEP_OUTCOMES,
+    dpi: int = 120,
+) -> list[Path]:
     """Figures of a collected sweep: pooled distributions, survival and collapse causes per
-    point (or per level of the first swept parameter), and response plots of ``outcomes``."""
+    point (or per level of the first swept parameter), and response plots of ``outcomes``.
+
+
+    Long because the keyword arguments take a line each and every figure of a sweep is listed in
+    one place.
+    """
     from sim.report import figures as plots
 
     p = _check_dir(sweep_dir)
@@ -179,8 +199,11 @@ def sweep_figures(sweep_dir: str | Path, out: str | Path | None = None,
             info["scenario"] = p.resolve().name
     if "seed" in sweep.columns and "seed" not in info:
         seeds = sweep["seed"].dropna().unique()
-        info["seed"] = int(seeds[0]) if len(seeds) == 1 else (
-            f"{int(seeds.min())}-{int(seeds.max())} (one per job)" if len(seeds) else None)
+        info["seed"] = (
+            int(seeds[0])
+            if len(seeds) == 1
+            else (f"{int(seeds.min())}-{int(seeds.max())} (one per job)" if len(seeds) else None)
+        )
     sweep.attrs.update({k: v for k, v in info.items() if v is not None})
     out_dir = Path(out) if out is not None else p
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -190,19 +213,33 @@ def sweep_figures(sweep_dir: str | Path, out: str | Path | None = None,
     for g in groups.values():
         g.attrs.update(sweep.attrs)
     kw = {"scenario": info.get("scenario"), "seed": info.get("seed"), "days": info.get("days")}
-    figures = [("distributions.png", lambda: plots.distributions(sweep, **kw)),
-               ("survival.png", lambda: plots.survival(groups, **kw)),
-               ("collapse_causes.png", lambda: plots.collapse_causes(groups, **kw))]
+    figures = [
+        ("distributions.png", lambda: plots.distributions(sweep, **kw)),
+        ("survival.png", lambda: plots.survival(groups, **kw)),
+        ("collapse_causes.png", lambda: plots.collapse_causes(groups, **kw)),
+    ]
     for name in outcomes:
         if len(numeric) == 1:
-            figures.append((f"response_{name}.png",
-                            lambda name=name: plots.sweep_response(sweep, numeric[0], None, name, **kw)))
+            figures.append(
+                (
+                    f"response_{name}.png",
+                    lambda name=name: plots.sweep_response(sweep, numeric[0], None, name, **kw),
+                )
+            )
         elif len(numeric) >= 2:
-            figures.append((f"response_{name}.png",
-                            lambda name=name: plots.sweep_response(sweep, numeric[0], numeric[1], name, **kw)))
+            figures.append(
+                (
+                    f"response_{name}.png",
+                    lambda name=name: plots.sweep_response(sweep, numeric[0], numeric[1], name, **kw),
+                )
+            )
             for c in numeric:
-                figures.append((f"response_{name}__{c.replace('.', '_')}.png",
-                                lambda name=name, c=c: plots.sweep_response(sweep, c, None, name, **kw)))
+                figures.append(
+                    (
+                        f"response_{name}__{c.replace('.', '_')}.png",
+                        lambda name=name, c=c: plots.sweep_response(sweep, c, None, name, **kw),
+                    )
+                )
     written = []
     for fname, make in figures:
         fig = make()
@@ -216,8 +253,9 @@ def sweep_figures(sweep_dir: str | Path, out: str | Path | None = None,
 # --------------------------------------------------------------------------------------------
 
 
-def compare(run_dirs: Sequence[str | Path], out: str | Path, labels: Sequence[str] | None = None,
-            dpi: int = 120) -> list[Path]:
+def compare(
+    run_dirs: Sequence[str | Path], out: str | Path, labels: Sequence[str] | None = None, dpi: int = 120
+) -> list[Path]:
     """Overlay survival curves and collapse causes of several runs; returns the PNGs written."""
     from sim.report import figures as plots
 
@@ -227,17 +265,19 @@ def compare(run_dirs: Sequence[str | Path], out: str | Path, labels: Sequence[st
     names = list(labels) if labels is not None else [r.scenario for r in runs]
     seen: dict[str, int] = {}
     unique = []
-    for name, d in zip(names, run_dirs):
+    for name, d in zip(names, run_dirs, strict=False):
         if names.count(name) > 1:  # same scenario twice: tell them apart by directory
             seen[name] = seen.get(name, 0) + 1
             name = f"{name} ({Path(d).name})"
         unique.append(name)
-    tables = dict(zip(unique, runs))
+    tables = dict(zip(unique, runs, strict=False))
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for fname, make in (("compare_survival.png", lambda: plots.survival(tables)),
-                        ("compare_collapse_causes.png", lambda: plots.collapse_causes(tables))):
+    for fname, make in (
+        ("compare_survival.png", lambda: plots.survival(tables)),
+        ("compare_collapse_causes.png", lambda: plots.collapse_causes(tables)),
+    ):
         fig = make()
         fig.savefig(out_dir / fname, dpi=dpi)
         written.append(out_dir / fname)
@@ -250,22 +290,31 @@ def compare(run_dirs: Sequence[str | Path], out: str | Path, labels: Sequence[st
 
 
 def _parser_one() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sim.report.run_figures",
-                                description="(Re)make the figures of a run directory or a "
-                                            "collected sweep. To compare runs: "
-                                            "python -m sim.report.run_figures compare DIR1 DIR2 ... --out DIR")
+    p = argparse.ArgumentParser(
+        prog="python -m sim.cli.figures",
+        description="(Re)make the figures of a run directory or a "
+        "collected sweep. To compare runs: "
+        "python -m sim.cli.figures compare DIR1 DIR2 ... --out DIR",
+    )
     p.add_argument("dir", help="run directory (worlds.parquet) or sweep directory (sweep.parquet)")
     p.add_argument("--out", help="where to write the PNGs (default: DIR)")
-    p.add_argument("--outcome", action="append", dest="outcomes", metavar="NAME",
-                   help="sweep outcome for response plots (repeatable; default "
-                        f"{' and '.join(DEFAULT_SWEEP_OUTCOMES)}): a column, survives_N, lasts_past_N")
+    p.add_argument(
+        "--outcome",
+        action="append",
+        dest="outcomes",
+        metavar="NAME",
+        help="sweep outcome for response plots (repeatable; default "
+        f"{' and '.join(DEFAULT_SWEEP_OUTCOMES)}): a column, survives_N, lasts_past_N",
+    )
     p.add_argument("--dpi", type=int, default=120, help="resolution of the PNGs (default 120)")
     return p
 
 
 def _parser_compare() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sim.report.run_figures compare",
-                                description="Overlay survival curves and collapse causes of runs.")
+    p = argparse.ArgumentParser(
+        prog="python -m sim.cli.figures compare",
+        description="Overlay survival curves and collapse causes of runs.",
+    )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="run directories (worlds.parquet)")
     p.add_argument("--out", required=True, help="directory for the PNGs")
     p.add_argument("--labels", nargs="+", help="legend labels, one per DIR (default: scenario names)")
@@ -277,8 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 2 bad input)."""
     import logging
 
-    from sim.running.reductions import outcome as outcome_spec
     from sim.inputs.schema import ScenarioError
+    from sim.running.reductions import outcome as outcome_spec
 
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
@@ -303,8 +352,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif (d / SWEEP_FILE).is_file():
                 written = sweep_figures(d, a.out, outcomes, a.dpi)
             else:
-                raise PlotInputError(f"{d} has neither {WORLDS_FILE} (a run) nor {SWEEP_FILE} "
-                                     "(a collected sweep)")
+                raise PlotInputError(
+                    f"{d} has neither {WORLDS_FILE} (a run) nor {SWEEP_FILE} (a collected sweep)"
+                )
     except (PlotInputError, ScenarioError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
