@@ -68,3 +68,21 @@ def write_scenario(tmp_path, mini_raw) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def assert_fields_described() -> Callable[[Path], None]:
+    """``assert_fields_described(path)``: every column of a Parquet file has a unit and a meaning
+    in its field metadata."""
+
+    def check(path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        bare = [
+            f.name
+            for f in pq.read_schema(path)
+            if not (f.metadata or {}).get(b"unit") or not (f.metadata or {}).get(b"meaning")
+        ]
+        assert not bare, f"{path.name}: columns without unit or meaning: {bare}"
+
+    return check

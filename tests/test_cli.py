@@ -39,19 +39,6 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.Comp
     )
 
 
-def assert_fields_described(path: Path) -> None:
-    """Every column of a Parquet file has a unit and a meaning in its field metadata."""
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(path)
-    bare = [
-        f.name
-        for f in schema
-        if not (f.metadata or {}).get(b"unit") or not (f.metadata or {}).get(b"meaning")
-    ]
-    assert not bare, f"{path.name}: columns without unit or meaning: {bare}"
-
-
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
@@ -73,7 +60,7 @@ def mini_file(tmp_path) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def test_small_run_writes_every_file(tmp_path):
+def test_small_run_writes_every_file(tmp_path, assert_fields_described):
     run_dir = tmp_path / "run"
     proc = ok(run_cli(["scenario=kabul_2022", *SMALL, f"hydra.run.dir={run_dir}"], tmp_path))
     for name in ("worlds.parquet", "summary.json", "scenario.yaml", "manifest.json", ".hydra/config.yaml"):
@@ -118,7 +105,7 @@ def test_small_run_writes_every_file(tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def test_record_monthly_writes_timeseries(tmp_path):
+def test_record_monthly_writes_timeseries(tmp_path, assert_fields_described):
     run_dir = tmp_path / "run"
     ok(run_cli([*SMALL, "record=monthly", f"hydra.run.dir={run_dir}"], tmp_path))
     ts = pd.read_parquet(run_dir / "timeseries.parquet")

@@ -62,19 +62,6 @@ def api_worlds(overrides: dict, worlds: int = 64, days: int = 60, seed: int = 0)
     ).worlds
 
 
-def assert_fields_described(path: Path) -> None:
-    """Every column of a Parquet file has a unit and a meaning in its field metadata."""
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(path)
-    bare = [
-        f.name
-        for f in schema
-        if not (f.metadata or {}).get(b"unit") or not (f.metadata or {}).get(b"meaning")
-    ]
-    assert not bare, f"{path.name}: columns without unit or meaning: {bare}"
-
-
 def no_leftovers(d: Path) -> None:
     """No temporary file anywhere, no checkpoint directory, every visible Parquet readable."""
     assert not [p for p in d.rglob("*.tmp")], "temporary files left behind"
@@ -163,7 +150,7 @@ def test_experiments_compose():
 
 
 @pytest.mark.parametrize("launcher", ["basic", "joblib", "submitit_local"])
-def test_grid_experiment_runs_and_collects(tmp_path, launcher):
+def test_grid_experiment_runs_and_collects(tmp_path, launcher, assert_fields_described):
     d = tmp_path / "sweep"
     args = ["-m", *GRID, f"hydra.sweep.dir={d}"]
     worlds = 64
@@ -531,7 +518,7 @@ def test_design_of_1000_points_runs_as_one_batch(monkeypatch):
         design.sample({"state.nonsense": (0, 1)})
 
 
-def test_design_experiment_on_the_command_line(tmp_path):
+def test_design_experiment_on_the_command_line(tmp_path, assert_fields_described):
     import sim.inputs.settings
 
     run_dir = tmp_path / "design"
