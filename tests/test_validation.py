@@ -118,19 +118,16 @@ def test_lead_of_first_cause():
 
 
 def test_report_marks_failures():
+    from sim.report.skill import score_table
+    from sim.report.validation import ReportData, report_markdown
+
     p = _pattern("shakai_2004.ceasefire_days")
     runs = {"shakai_2004": _constructed_run(np.arange(101, 201))}
     outs = [V.evaluate(p, runs)]
-    text = V.report_markdown(
-        outs,
-        runs,
-        worlds=100,
-        seed=0,
-        figure_names=[],
-        behaviour_note="",
-        explanations={p.id: "Because of a test."},
-    )
+    data = ReportData(outs, runs, score_table(runs, [p]), command="test", behaviour_note="")
+    text = report_markdown(data, explanations={p.id: "Because of a test."})
     assert "0 of 1 patterns" in text and "**NO**" in text and "Because of a test." in text
+    assert "Not run in this report" in text  # no out-of-sample table was given
 
 
 def test_per_draw_reduction():
@@ -188,9 +185,17 @@ def test_every_pattern_evaluates_on_a_small_run():
 def test_validate_command_writes_report(tmp_path):
     from sim.cli.validate import main
 
-    assert main(["--worlds", "40", "--seed", "2", "--out", str(tmp_path), "--no-counterfactuals"]) == 0
+    args = ["--worlds", "40", "--seed", "2", "--out", str(tmp_path), "--no-counterfactuals"]
+    assert main(args + ["--out-of-sample", "quick"]) == 0
     text = (tmp_path / "report.md").read_text()
-    assert "| pattern | kind | observed" in text and "inside 90%?" in text
+    assert "| pattern | kind | observed" in text and "inside 90%?" in text and "informative?" in text
+    # the report leads with the out-of-sample skill, before the in-sample rows
+    assert text.index("## Out of sample") < text.index("## In sample") < text.index("| pattern | kind")
+    assert "leave one out" in text and "time split" in text
+    oos = pd.read_csv(tmp_path / "out_of_sample.csv")
+    assert oos["fold"].nunique() == len(V.EPISODES) + 1
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert set(scores["pattern"]) <= {p.id for p in V.build_patterns() if not p.not_a_test}
     assert (tmp_path / "summary.png").stat().st_size > 1000
     assert all((tmp_path / f"{e}.png").is_file() for e in V.EPISODES)
     table = pd.read_csv(tmp_path / "patterns.csv")

@@ -461,7 +461,8 @@ def load_config(quick: bool, dotlist: list[str], path: Path = CONFIG):
 
 
 def fitted_patterns(cfg) -> tuple[list[V.Pattern], list[V.Pattern]]:
-    """Every pattern of the report and those fitted (weight above 0 in ``cfg.patterns``).
+    """Every pattern of the report and those fitted (weight above 0 in ``cfg.patterns``; a row
+    that is not a test, ``Pattern.not_a_test``, is never fitted).
 
     Raises:
         CalibrationConfigError: a pattern id of ``cfg.patterns`` is not a pattern.
@@ -470,7 +471,8 @@ def fitted_patterns(cfg) -> tuple[list[V.Pattern], list[V.Pattern]]:
     unknown = sorted(set(cfg.patterns) - {p.id for p in all_patterns})
     if unknown:
         raise CalibrationConfigError(f"calibration.yaml: unknown pattern ids {unknown}")
-    return all_patterns, [p for p in all_patterns if float(cfg.patterns.get(p.id, 1.0)) > 0]
+    fitted = [p for p in all_patterns if float(cfg.patterns.get(p.id, 1.0)) > 0 and not p.not_a_test]
+    return all_patterns, fitted
 
 
 @dataclasses.dataclass

@@ -23,7 +23,7 @@ Every observed key of every episode file is listed in :data:`KEY_COVERAGE` with 
 tests it or the reason it cannot be tested, so the report accounts for each fact in the seeds.
 
 ``python -m sim.cli.validate`` runs every episode and writes ``results/validation/report.md`` with
-figures beside it (:func:`write_report`).
+figures beside it (:func:`sim.report.validation.write_report`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -293,6 +292,49 @@ Runs = Mapping[str, EpisodeRun]
 
 
 @dataclass(frozen=True)
+class ScoreSpec:
+    """How a pattern's observation is scored against the ensemble and the two null models
+    (:mod:`sim.report.skill`, scores of :mod:`sim.report.scores`).
+
+    Attributes:
+        form: ``continuous`` (a duration, a day or a ratio: CRPS and the log score of the
+            observation read at ``precision_share``; know-nothing null log-uniform over ``null``),
+            ``count`` (whole numbers: CRPS and the log score of the exact count; null uniform over
+            the integers of ``null``) or ``event`` (Brier and log score; null ``null_p``).
+        null: the know-nothing range; an upper end of ``inf`` means the episode's horizon.
+        null_why: why that range (stated in the report).
+        family: observations of other episodes in the same family make the base-rate null
+            (``""``: no other episode observes it, so the base rate is the know-nothing null).
+        per: the observation divided by ``per`` is what the family pools (e.g. the months of a
+            window, so counts of windows of different lengths pool as monthly rates).
+        censored: per world, True where the value is only a lower bound: the ceasefire or the
+            talks were still running at the horizon (scored through the survival function).
+        per_world: the per-world values or 0/1 outcomes scored, when they differ from the
+            pattern's own statistic (a relation's per-world form).
+        observed: the observation scored, when it differs from the pattern's ``observed``
+            (an event that happened is ``(1, 1)``, the default for events).
+        category: for an event family of categories (the cause that ended a ceasefire): the
+            category observed here; another episode counts towards the base rate when its
+            observed category is the same.
+        null_p: know-nothing probability of an event (0.5; 1/k for one of k causes).
+        precision_share: a point observation of a continuous quantity is read as the interval
+            of +-this share around it for the log score (the seeds give round figures).
+    """
+
+    form: str
+    null: tuple[float, float] = (1.0, INF)
+    null_why: str = ""
+    family: str = ""
+    per: float = 1.0
+    censored: Callable[[Runs], np.ndarray] | None = None
+    per_world: Callable[[Runs], np.ndarray] | None = None
+    observed: tuple[float, float] | None = None
+    category: str = ""
+    null_p: float = 0.5
+    precision_share: float = 0.1
+
+
+@dataclass(frozen=True)
 class Pattern:
     """One observed pattern of one episode and the statistic that reproduces it.
 
@@ -314,6 +356,12 @@ class Pattern:
             observed range; ``(1, 1)`` for events: the calibration rewards making the observed
             history likely, the report only asks that it is not a 5% tail event).
         unit: unit of the statistic, for the report.
+        score: how the pattern is scored with proper scoring rules (:class:`ScoreSpec`); None for
+            a statistic of the whole ensemble that has no single observed outcome to score.
+        not_a_test: why the row is not a test of the model (its value is set by an input or by
+            the choice of the episode); such rows are shown but neither judged, scored nor fitted.
+        opposite: relation only: the range of the opposite claim, for the informative-pass check
+            (values are doubled and halved, events and shares flipped, see ``sim.report.skill``).
     """
 
     id: str
@@ -328,6 +376,9 @@ class Pattern:
     needs: tuple[str, ...] = ()
     calib_target: tuple[float, float] | None = None
     unit: str = ""
+    score: ScoreSpec | None = None
+    not_a_test: str = ""
+    opposite: tuple[float, float] | None = None
 
     @property
     def episodes(self) -> tuple[str, ...]:
@@ -400,6 +451,12 @@ def _shakai_2004() -> list[Pattern]:
             "ceasefire_days, deal_failed",
             lambda r: r["shakai_2004"].worlds["ceasefire_days"].to_numpy(dtype=float),
             unit="days",
+            score=ScoreSpec(
+                "continuous",
+                null_why="log-uniform from one day to the horizon",
+                family="ceasefire_days",
+                censored=lambda r, n="shakai_2004": r[n].col("ceasefire_censored").astype(bool),
+            ),
         )
     ]
 
@@ -420,6 +477,12 @@ def _waziristan_2006() -> list[Pattern]:
             "ceasefire_days_max, deal_failed",
             lambda r: r["waziristan_2006"].worlds["ceasefire_days"].to_numpy(dtype=float),
             unit="days",
+            score=ScoreSpec(
+                "continuous",
+                null_why="log-uniform from one day to the horizon",
+                family="ceasefire_days",
+                censored=lambda r, n="waziristan_2006": r[n].col("ceasefire_censored").astype(bool),
+            ),
         ),
         Pattern(
             "waziristan_2006.ended_by",
@@ -431,6 +494,13 @@ def _waziristan_2006() -> list[Pattern]:
             "ended_by",
             lambda r, c=o["ended_by"]: r["waziristan_2006"].cause_is(c).astype(float),
             unit="share",
+            score=ScoreSpec(
+                "event",
+                family="ended_by",
+                category=o["ended_by"],
+                null_p=1.0 / len(CAUSES_ENDED),
+                null_why=f"one of the {len(CAUSES_ENDED)} ways a ceasefire ends",
+            ),
         ),
     ]
 
@@ -450,6 +520,7 @@ def _swat_deal(name: str, text: str) -> Pattern:
         "deal_failed",
         lambda r, n=name: r[n].ended().astype(float),
         unit="share",
+        score=ScoreSpec("event", family="deal_failed", null_why="even odds"),
     )
 
 
@@ -480,6 +551,11 @@ def _inducements_2012() -> list[Pattern]:
             "defected_factions",
             lambda r: r["inducements_2012"].col("defections_to_state").astype(float),
             unit="factions",
+            score=ScoreSpec(
+                "count",
+                null=(0.0, 3.0),
+                null_why="none to all three factions of the scenario",
+            ),
         )
     ]
 
@@ -509,6 +585,25 @@ def _talks_end_day(r: Runs) -> np.ndarray:
     out = first_fight.astype(float)
     out[first_cf < first_fight] = np.nan  # the talks ended in a deal, not a breakdown
     return out
+
+
+def _talks_still_running(r: Runs) -> np.ndarray:
+    """Per world: the 2020 talks were still running at the horizon (no fighting, no ceasefire)."""
+    ph = r["secret_talks_2020"].daily["phase"]
+    return ~((ph == FIGHTING) | (ph == CEASEFIRE)).any(axis=1)
+
+
+def _attack_count_score(period: str) -> ScoreSpec:
+    """Scoring of a count of TTP attacks in a calendar period: pooled as monthly rates."""
+    a, b = period_bounds(period)
+    months = ((b - a).days + 1) / (365.25 / 12)
+    return ScoreSpec(
+        "count",
+        null=(0.0, round(100 * months)),
+        null_why="none to 100 a month, three times the highest monthly count in the seeds",
+        family="ttp_attacks_per_month",
+        per=months,
+    )
 
 
 def _never_ceasefire(r: Runs) -> np.ndarray:
@@ -569,6 +664,7 @@ def _secret_talks_2020_course() -> list[Pattern]:
             _no_ceasefire_before(last),
             calib_target=(1.0, 1.0),
             unit="share",
+            score=ScoreSpec("event", family="no_ceasefire", null_why="even odds"),
         ),
         Pattern(
             "secret_talks_2020.talks_end_day",
@@ -580,6 +676,11 @@ def _secret_talks_2020_course() -> list[Pattern]:
             "talks_ended_window",
             _talks_end_day,
             unit="day",
+            score=ScoreSpec(
+                "continuous",
+                null_why="log-uniform from day 1 to the horizon",
+                censored=_talks_still_running,
+            ),
         ),
         Pattern(
             "secret_talks_2020.reunifications",
@@ -591,6 +692,11 @@ def _secret_talks_2020_course() -> list[Pattern]:
             "reunified_factions",
             lambda r: r["secret_talks_2020"].col("reunifications").astype(float),
             unit="factions",
+            score=ScoreSpec(
+                "count",
+                null=(0.0, 5.0),
+                null_why="none to all five factions outside the central one",
+            ),
         ),
     ]
 
@@ -615,6 +721,7 @@ def _secret_talks_2020_violence() -> list[Pattern]:
             "ttp_attacks_talks_min",
             _talks_attacks(k_talks),
             unit="attacks",
+            score=_attack_count_score(k_talks),
         ),
         Pattern(
             "secret_talks_2020.attacks_after",
@@ -626,6 +733,7 @@ def _secret_talks_2020_violence() -> list[Pattern]:
             "ttp_attacks_after",
             _talks_attacks(k_after),
             unit="attacks",
+            score=_attack_count_score(k_after),
         ),
         Pattern(
             "secret_talks_2020.after_vs_talks",
@@ -638,6 +746,11 @@ def _secret_talks_2020_violence() -> list[Pattern]:
             "ttp_attacks_after, ttp_attacks_talks_min",
             _attack_rate_ratio(k_talks, k_after),
             unit="ratio",
+            score=ScoreSpec(
+                "continuous",
+                null=(0.1, 10.0),
+                null_why="log-uniform from a tenth to ten times the rate in talks",
+            ),
         ),
         Pattern(
             "secret_talks_2020.casualties_after",
@@ -649,6 +762,11 @@ def _secret_talks_2020_violence() -> list[Pattern]:
             "casualties_after_min",
             _talks_casualties(k_cas),
             unit="people",
+            score=ScoreSpec(
+                "count",
+                null=(0.0, 200.0),
+                null_why="none to 200 in a week",
+            ),
         ),
     ]
 
@@ -675,6 +793,15 @@ def _attacks_after_and_under_2021(r: Runs) -> np.ndarray:
     )
 
 
+def _intensified_after_2021(r: Runs) -> np.ndarray:
+    """Per world (0/1): more TTP attacks a month after the 2021 ceasefire than under it (NaN
+    where the ceasefire did not end or had no attack-month to compare)."""
+    x = _attacks_after_and_under_2021(r)
+    out = (x[:, 0] > x[:, 1]).astype(float)
+    out[np.isnan(x).any(axis=1)] = np.nan
+    return out
+
+
 def _ceasefire_2021() -> list[Pattern]:
     """The observed patterns of the 2021 ceasefire.
 
@@ -692,6 +819,8 @@ def _ceasefire_2021() -> list[Pattern]:
             "ceasefire_reached",
             lambda r: r["ceasefire_2021"].col("ceasefire_reached").astype(float),
             unit="share",
+            not_a_test="the episode is chosen because its talks produced a ceasefire "
+            "(selected on the outcome)",
         ),
         Pattern(
             "ceasefire_2021.ceasefire_days",
@@ -704,6 +833,12 @@ def _ceasefire_2021() -> list[Pattern]:
             "ceasefire_days_min, ceasefire_days_max",
             lambda r: r["ceasefire_2021"].worlds["ceasefire_days"].to_numpy(dtype=float),
             unit="days",
+            score=ScoreSpec(
+                "continuous",
+                null_why="log-uniform from one day to the horizon",
+                family="ceasefire_days",
+                censored=lambda r, n="ceasefire_2021": r[n].col("ceasefire_censored").astype(bool),
+            ),
         ),
         Pattern(
             "ceasefire_2021.ended_by",
@@ -717,6 +852,17 @@ def _ceasefire_2021() -> list[Pattern]:
             lambda r, c=o["ended_by"]: _cause_codes(r["ceasefire_2021"], c),
             reduce=_lead_of_first,
             unit="share",
+            score=ScoreSpec(
+                "event",
+                family="ended_by",
+                category=o["ended_by"],
+                per_world=lambda r, c=o["ended_by"]: np.where(
+                    r["ceasefire_2021"].ended(), r["ceasefire_2021"].cause_is(c), np.nan
+                ),
+                null_p=1.0 / len(CAUSES_ENDED),
+                null_why=f"one of the {len(CAUSES_ENDED)} ways a ceasefire ends",
+            ),
+            opposite=(-1.0, 0.0),
         ),
         Pattern(
             "ceasefire_2021.promises_not_kept",
@@ -728,6 +874,7 @@ def _ceasefire_2021() -> list[Pattern]:
             "promises_kept",
             _promises_not_kept_2021,
             unit="share",
+            score=ScoreSpec("event", family="promises_not_kept", null_why="even odds"),
         ),
         Pattern(
             "ceasefire_2021.intensified_after",
@@ -742,6 +889,13 @@ def _ceasefire_2021() -> list[Pattern]:
             _attacks_after_and_under_2021,
             reduce=_ratio_of_means,
             unit="ratio",
+            score=ScoreSpec(
+                "event",
+                family="intensified_after",
+                per_world=_intensified_after_2021,
+                null_why="even odds",
+            ),
+            opposite=(0.0, 1.0),
         ),
     ]
 
@@ -791,6 +945,8 @@ def _kabul_2022_course() -> list[Pattern]:
             "ceasefire_reached",
             lambda r: r["kabul_2022"].col("ceasefire_reached").astype(float),
             unit="share",
+            not_a_test="the episode is chosen because its talks produced a ceasefire "
+            "(selected on the outcome)",
         ),
         Pattern(
             "kabul_2022.in_force",
@@ -803,6 +959,7 @@ def _kabul_2022_course() -> list[Pattern]:
             "ceasefire_in_force_on, ended_by (censored)",
             _in_force_on(in_force),
             unit="share",
+            score=ScoreSpec("event", family="in_force", null_why="even odds"),
         ),
         Pattern(
             "kabul_2022.prisoners_released",
@@ -814,6 +971,7 @@ def _kabul_2022_course() -> list[Pattern]:
             "prisoners_released",
             lambda r: r["kabul_2022"].col("prisoners_released").astype(float),
             unit="prisoners",
+            not_a_test="an input: the scenario's offer is these 32 prisoners, released first",
         ),
     ]
 
@@ -832,6 +990,7 @@ def _kabul_2022_counts() -> list[Pattern]:
             "ttp_attacks_ceasefire",
             _ceasefire_month_attacks(period),
             unit="attacks",
+            score=_attack_count_score(period),
         )
         for period, count in o["ttp_attacks_ceasefire"].items()
     ]
@@ -846,6 +1005,8 @@ def _kabul_2022_counts() -> list[Pattern]:
             "casualties_ceasefire",
             _ceasefire_month_attacks(period, per_attack=True),
             unit="people",
+            not_a_test="set by an input: casualties_per_attack_count is fixed from this month's "
+            "count (80 / 33, seed 002), so it repeats the month's attack count",
         )
         for period, count in o["casualties_ceasefire"].items()
     ]
@@ -881,6 +1042,7 @@ def _kabul_2022_relations() -> list[Pattern]:
             needs=("kabul_2022", "ceasefire_2021"),
             calib_target=(1.0, 1.0),
             unit="share",
+            score=ScoreSpec("event", family="outlasts", null_why="even odds"),
         ),
         Pattern(
             "kabul_2022.defections_long_ceasefires",
@@ -894,6 +1056,7 @@ def _kabul_2022_relations() -> list[Pattern]:
             _length_and_defections_2022,
             reduce=lambda x: _spearman(x[~np.isnan(x).any(axis=1)]),
             unit="correlation",
+            opposite=(-1.0, 0.0),
         ),
     ]
 
@@ -1077,8 +1240,15 @@ def inside(observed: tuple[float, float], interval: tuple[float, float]) -> bool
 
 
 def value_intervals(x: np.ndarray) -> tuple[float, tuple[float, float], tuple[float, float]]:
-    """Median, 50% and 90% central intervals of per-world values (quantiles over worlds)."""
-    q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+    """Median, 50% and 90% central intervals of per-world values (quantiles over worlds). Values
+    of ``inf`` (beyond the horizon) sort last; a quantile among them is ``inf``."""
+    finite = np.isfinite(x)
+    if finite.all():
+        q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+        return float(q[2]), (float(q[1]), float(q[3])), (float(q[0]), float(q[4]))
+    top = float(x[finite].max()) if finite.any() else 0.0
+    q = np.quantile(np.where(finite, x, top + 1.0), [0.05, 0.25, 0.5, 0.75, 0.95])
+    q = np.where(q > top, np.inf, q)
     return float(q[2]), (float(q[1]), float(q[3])), (float(q[0]), float(q[4]))
 
 
@@ -1107,13 +1277,22 @@ def bootstrap_intervals(
 def evaluate(
     pattern: Pattern, runs: Runs, rng: np.random.Generator | None = None, resamples: int = 500
 ) -> Outcome:
-    """Simulated statistic, intervals and verdict of one pattern."""
+    """Simulated statistic, intervals and verdict of one pattern. A world whose value is only a
+    lower bound (``ScoreSpec.censored``: still running at the horizon) counts as beyond the
+    horizon, so an interval reaching into those worlds has an open top (shown as ∞)."""
     x = np.asarray(pattern.per_world(runs), dtype=float)
+    if pattern.kind == "value" and pattern.score is not None and pattern.score.censored is not None:
+        cens = np.asarray(pattern.score.censored(runs), bool).reshape(x.shape)
+        x = np.where(cens & ~np.isnan(x), np.inf, x)
     return judge(pattern, x, rng if rng is not None else np.random.default_rng(0), resamples)
 
 
 def judge(pattern: Pattern, x: np.ndarray, rng: np.random.Generator, resamples: int = 500) -> Outcome:
-    """Intervals and verdict of a pattern from its per-world values ``x``."""
+    """Intervals and verdict of a pattern from its per-world values ``x`` (no verdict for a row
+    that is not a test, see ``Pattern.not_a_test``)."""
+    if pattern.not_a_test:
+        o = judge(dataclasses.replace(pattern, not_a_test=""), x, rng, resamples)
+        return dataclasses.replace(o, passed=None)
     if pattern.kind == "relation":
         x = x.reshape(len(x), -1)
         n = int((~np.isnan(x).any(axis=1)).sum())
@@ -1184,405 +1363,3 @@ def discrepancy(stat: np.ndarray, target: tuple[float, float]) -> np.ndarray:
     """Distance of a statistic from a target range (0 inside it)."""
     lo, hi = target
     return np.maximum(np.maximum(lo - stat, stat - hi), 0.0)
-
-
-# --------------------------------------------------------------------------------------------
-# The report
-# --------------------------------------------------------------------------------------------
-
-
-def _fmt(v: float, unit: str = "") -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    if unit in ("share", "correlation", "ratio"):
-        return f"{v:.2f}"
-    return f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}"
-
-
-def _fmt_range(r: tuple[float, float], unit: str = "") -> str:
-    a, b = r
-    return f"{_fmt(a, unit)}–{_fmt(b, unit)}"
-
-
-def _fmt_observed(p: Pattern) -> str:
-    lo, hi = p.observed
-    if p.kind == "event":
-        return f"happened (model: P ≥ {EVENT_MIN_PROBABILITY:.2f})"
-    if lo == hi:
-        return _fmt(lo, p.unit)
-    if math.isinf(hi):
-        return f"≥ {_fmt(lo, p.unit)}"
-    if p.kind in ("share", "relation") and hi == 1.0:
-        return f"> {_fmt(lo if lo > 1e-6 else 0.0, p.unit)}"
-    return _fmt_range(p.observed, p.unit)
-
-
-def _by_episode(outcomes: Sequence[Outcome]) -> dict[str, list[Outcome]]:
-    """Outcomes grouped by their pattern's episode, in order of first appearance."""
-    by_ep: dict[str, list[Outcome]] = {}
-    for o in outcomes:
-        by_ep.setdefault(o.pattern.episode, []).append(o)
-    return by_ep
-
-
-def _value_panel(ax, o: Outcome, colour: str) -> None:
-    """Histogram of a value pattern's per-world samples, its intervals and the observation."""
-    p = o.pattern
-    lo, hi = p.observed
-    x = o.samples
-    lo_x, hi_x = float(np.min(x)), float(np.max(x))
-    span = (lo_x - 0.5, hi_x + 0.5) if hi_x - lo_x < 1e-9 else (lo_x, hi_x)
-    ax.hist(x, bins=min(40, max(1, len(np.unique(x)))), range=span, color="0.7", edgecolor="0.5")
-    ax.axvspan(*o.i90, color=colour, alpha=0.15, label="simulated 90%")
-    ax.axvspan(*o.i50, color=colour, alpha=0.25, label="simulated 50%")
-    ax.axvline(o.median, color=colour, lw=1.5, label="simulated median")
-    top = np.max(x) if math.isinf(hi) else hi
-    if lo == hi:
-        ax.axvline(lo, color="k", lw=2, ls="--", label="observed")
-    else:
-        ax.axvspan(
-            lo, max(top, lo), facecolor="none", edgecolor="k", hatch="//", lw=0, label="observed range"
-        )
-    ax.set_xlabel(p.unit or "value")
-    ax.set_ylabel("worlds")
-
-
-def _interval_panel(ax, o: Outcome, colour: str) -> None:
-    """A statistic with its 50% and 90% intervals against the observed range."""
-    p = o.pattern
-    lo, hi = p.observed
-    ax.errorbar(
-        [o.median],
-        [0],
-        xerr=[[o.median - o.i90[0]], [o.i90[1] - o.median]],
-        fmt="o",
-        color=colour,
-        capsize=6,
-        label="simulated, 90% interval",
-    )
-    ax.errorbar(
-        [o.median],
-        [0],
-        xerr=[[o.median - o.i50[0]], [o.i50[1] - o.median]],
-        fmt="none",
-        color=colour,
-        lw=5,
-        alpha=0.5,
-        label="50% interval",
-    )
-    finite = [v for v in (o.i90[0], o.i90[1], lo, hi, 0.0, 1.0) if math.isfinite(v)]
-    xmin, xmax = min(finite), max(finite)
-    pad = 0.05 * (xmax - xmin)
-    ax.axvspan(
-        lo,
-        hi if math.isfinite(hi) else xmax + pad,
-        facecolor="none",
-        edgecolor="k",
-        hatch="//",
-        lw=0,
-        label="observed range",
-    )
-    ax.set_xlim(xmin - pad, xmax + pad)
-    ax.set_yticks([])
-    ax.set_xlabel(p.unit)
-
-
-def _episode_figure(ep: str, outs: Sequence[Outcome], out_dir: Path, caption: str) -> Path:
-    """One episode's PNG: a panel per pattern."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    n = len(outs)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig = Figure(figsize=(4.2 * cols, 3.0 * rows + 0.6), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax, o in zip(axes, outs, strict=False):
-        p = o.pattern
-        colour = "tab:green" if o.passed else "tab:red"
-        if p.kind == "value" and o.samples is not None and len(o.samples):
-            _value_panel(ax, o, colour)
-        else:
-            _interval_panel(ax, o, colour)
-        ax.set_title(
-            ("PASS  " if o.passed else "FAIL  ") + "\n".join(_wrap(p.name, 46)), fontsize=8, color=colour
-        )
-        ax.legend(fontsize=6, loc="best")
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    fig.suptitle(f"{ep}: observed against simulated", fontsize=11)
-    fig.supxlabel(caption, fontsize=7)
-    path = out_dir / f"{ep}.png"
-    fig.savefig(path, dpi=110)
-    return path
-
-
-def _summary_figure(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> Path:
-    """``summary.png``: one bar per pattern, coloured by its verdict."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 0.3 * len(outcomes) + 1.2), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    labels = [o.pattern.id for o in outcomes]
-    colours = ["tab:green" if o.passed else ("0.6" if o.passed is None else "tab:red") for o in outcomes]
-    ax.barh(range(len(outcomes)), [1] * len(outcomes), color=colours)
-    ax.set_yticks(range(len(outcomes)), labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xticks([])
-    passed, judged = pass_fraction(outcomes)
-    ax.set_title(
-        f"Patterns inside the simulated 90% interval: {passed} of {judged} (green pass, red fail)", fontsize=9
-    )
-    fig.supxlabel(caption, fontsize=7)
-    path = out_dir / "summary.png"
-    fig.savefig(path, dpi=110)
-    return path
-
-
-def figures(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> list[Path]:
-    """One PNG per episode (a panel per pattern) and a summary of all verdicts."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [_episode_figure(ep, outs, out_dir, caption) for ep, outs in _by_episode(outcomes).items()]
-    paths.append(_summary_figure(outcomes, out_dir, caption))
-    return paths
-
-
-def _wrap(s: str, width: int) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(s, width)
-
-
-READING_GUIDE = (
-    "How to read it. Each row is one thing the seed articles report (the `observed:` block of "
-    "the episode's scenario file), the simulated median and the 50% and 90% intervals of the "
-    "matching statistic. *value*: quantiles over worlds (the spread of possible histories). "
-    "*event* (observed once): the share of worlds in which it happens, with exact binomial "
-    "intervals; it passes when the model gives it at least a 5% chance, i.e. the observed "
-    'history is not a 5% tail event. *share* (a claim about how often, e.g. "in most worlds"): '
-    "a share with exact binomial intervals against the claimed range. *relation*: a statistic "
-    "of the whole ensemble with bootstrap intervals (worlds resampled). A row passes when the "
-    "observed value, or part of the observed range, lies inside the 90% interval."
-)
-"""The paragraph under the headline of the validation report."""
-
-
-def _report_head(
-    outcomes: Sequence[Outcome], runs: Runs, worlds: int, seed: int, behaviour_note: str
-) -> list[str]:
-    """Title, headline pass rate, reading guide and the table of episode horizons."""
-    passed, judged = pass_fraction(outcomes)
-    lines = [
-        "# Validation report: the shipped parameter set against the documented episodes",
-        "",
-        f"Written by `python -m sim.cli.validate --worlds {worlds} --seed {seed}`. {behaviour_note}",
-        "",
-        f"**{passed} of {judged} patterns ({passed / max(judged, 1):.0%}) have the observation inside "
-        "the simulated 90% interval.**",
-        "",
-        READING_GUIDE,
-        "",
-        "| episode | horizon | why |",
-        "| --- | --- | --- |",
-    ]
-    for name, e in runs.items():
-        if name in EPISODES:
-            lines.append(
-                f"| {name} | {e.scenario.start} to {EPISODES[name].end} ({e.days} days) | "
-                f"{EPISODES[name].why} |"
-            )
-    lines.append("")
-    return lines
-
-
-def _episode_section(ep: str, outs: Sequence[Outcome], runs: Runs) -> list[str]:
-    """One episode's table of patterns, its key coverage and its figure."""
-    s = runs[ep].scenario
-    lines = [
-        f"## {s.name} (`{ep}`)",
-        "",
-        "| pattern | kind | observed (seed) | simulated median | 50% interval | 90% interval | worlds "
-        "| inside 90%? |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for o in outs:
-        p = o.pattern
-        verdict = (
-            "n/a"
-            if o.passed is None
-            else ("**NO**" if not o.passed else "**yes**" if inside(p.observed, o.i50) else "**yes** (edge)")
-        )
-        lines.append(
-            f"| {p.name} | {p.kind} | {_fmt_observed(p)}: {p.observed_text} | {_fmt(o.median, p.unit)} | "
-            f"{_fmt_range(o.i50, p.unit)} | {_fmt_range(o.i90, p.unit)} | {o.n} | {verdict} |"
-        )
-    cov = KEY_COVERAGE.get(ep, {})
-    if cov:
-        lines += [
-            "",
-            "Observed keys of the scenario file and where they are tested: "
-            + "; ".join(f"`{k}`: {v}" for k, v in cov.items())
-            + ".",
-        ]
-    lines += ["", f"![{ep}]({ep}.png)", ""]
-    return lines
-
-
-def _failures_and_notes(outcomes: Sequence[Outcome], explanations: Mapping[str, str]) -> list[str]:
-    """The failing patterns with their explanations, then the notes on passing ones."""
-    failing = [o for o in outcomes if o.passed is False]
-    lines = ["## Patterns that fail, and why", ""]
-    if not failing:
-        lines.append("None.")
-    for o in failing:
-        why = explanations.get(o.pattern.id, "No explanation recorded yet for this failure.")
-        lines.append(
-            f"- **{o.pattern.id}** ({o.pattern.name}): observed {_fmt_observed(o.pattern)}, "
-            f"simulated 90% interval {_fmt_range(o.i90, o.pattern.unit)}. {why}"
-        )
-    notes = [v for k, v in explanations.items() if k.startswith("note:")]
-    if notes:
-        lines += ["", "## Notes on passing patterns", ""] + [f"- {v}" for v in notes]
-    return lines
-
-
-def _counterfactual_table(counterfactuals: Mapping[str, dict[str, Any]]) -> list[str]:
-    """Headline outcomes of the counterfactuals (rows of :func:`counterfactual_rows`)."""
-    lines = [
-        "",
-        "## Counterfactuals (no observations; shown for comparison with their base episode)",
-        "",
-        "| scenario | worlds | ceasefire reached | median first ceasefire, days | most common end "
-        "| median TTP attacks |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for name, row in counterfactuals.items():
-        lines.append(
-            f"| {name} | {row['worlds']} | {row['ceasefire_share']:.0%} | "
-            f"{_fmt(row['ceasefire_days_median'])} | {row['top_cause']} | "
-            f"{_fmt(row['ttp_attacks_median'])} |"
-        )
-    return lines
-
-
-def report_markdown(
-    outcomes: Sequence[Outcome],
-    runs: Runs,
-    worlds: int,
-    seed: int,
-    figure_names: Sequence[str],
-    behaviour_note: str,
-    counterfactuals: Mapping[str, dict[str, Any]] | None = None,
-    explanations: Mapping[str, str] | None = None,
-) -> str:
-    """The validation report as Markdown."""
-    explanations = dict(EXPLANATIONS if explanations is None else explanations)
-    lines = _report_head(outcomes, runs, worlds, seed, behaviour_note)
-    for ep, outs in _by_episode(outcomes).items():
-        lines += _episode_section(ep, outs, runs)
-    lines += _failures_and_notes(outcomes, explanations)
-    if counterfactuals:
-        lines += _counterfactual_table(counterfactuals)
-    lines += ["", "## Figures", ""] + [f"- `{n}`" for n in figure_names] + [""]
-    return "\n".join(lines)
-
-
-def counterfactual_rows(worlds: int, seed: int, workers: int = 1) -> dict[str, dict[str, Any]]:
-    """Headline outcomes of the base episodes' counterfactuals, over the base's horizon."""
-    out = {}
-    base = {
-        "kabul_2022_full_delivery": "kabul_2022",
-        "kabul_2022_no_mediator": "kabul_2022",
-        "secret_talks_2020_no_unity_demand": "secret_talks_2020",
-        "ceasefire_2021_prisoners_first": "ceasefire_2021",
-    }
-    for name in COUNTERFACTUALS:
-        for n in (base[name], name):
-            if n in out:
-                continue
-            s = load_scenario(n)
-            days = horizon_days(s, EPISODES[base[name]])
-            w = run(s, worlds=worlds, days=days, seed=episode_seed(seed, base[name]), workers=workers).worlds
-            reached = w[w["ceasefire_reached"]]
-            causes = reached["collapse_cause"].astype(str).value_counts()
-            out[n] = {
-                "worlds": len(w),
-                "ceasefire_share": float(w["ceasefire_reached"].mean()),
-                "ceasefire_days_median": float(reached["ceasefire_days"].median())
-                if len(reached)
-                else float("nan"),
-                "top_cause": (
-                    f"{causes.index[0].replace('_', ' ')} ({causes.iloc[0] / len(reached):.0%})"
-                    if len(reached)
-                    else "n/a"
-                ),
-                "ttp_attacks_median": float(w["ttp_attacks"].median()),
-            }
-    return out
-
-
-def write_report(
-    out_dir: str | Path = "results/validation",
-    worlds: int = 2000,
-    seed: int = 1,
-    workers: int = 1,
-    counterfactuals: bool = True,
-) -> tuple[Path, list[Outcome]]:
-    """Run every episode with the shipped parameters and write ``report.md`` and figures.
-
-    Returns:
-        (path of report.md, outcomes).
-    """
-    from sim.inputs.scenarios import BEHAVIOUR_FILE
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    runs = run_episodes(worlds, seed, workers=workers)
-    outcomes = evaluate_all(runs, seed=seed)
-    produced = ""
-    if BEHAVIOUR_FILE.is_file():
-        produced = next(
-            (
-                ln.lstrip("# ").strip()
-                for ln in BEHAVIOUR_FILE.read_text().splitlines()
-                if ln.startswith("#") and "Produced by" in ln
-            ),
-            "",
-        )
-    note = (
-        f"Shared behavioural parameters: `conf/behaviour.yaml`. {produced}"
-        if BEHAVIOUR_FILE.is_file()
-        else "Shared behavioural parameters: the schema defaults (no conf/behaviour.yaml)."
-    )
-    caption = f"{worlds} worlds per episode, seed {seed}; parameters: conf/behaviour.yaml"
-    figs = figures(outcomes, out, caption)
-    cf = counterfactual_rows(worlds, seed, workers) if counterfactuals else None
-    text = report_markdown(outcomes, runs, worlds, seed, [f.name for f in figs], note, cf)
-    path = out / "report.md"
-    path.write_text(text, encoding="utf-8")
-    table = pd.DataFrame(
-        [
-            {
-                "pattern": o.pattern.id,
-                "episode": o.pattern.episode,
-                "kind": o.pattern.kind,
-                "observed_lo": o.pattern.observed[0],
-                "observed_hi": o.pattern.observed[1],
-                "median": o.median,
-                "p50_lo": o.i50[0],
-                "p50_hi": o.i50[1],
-                "p90_lo": o.i90[0],
-                "p90_hi": o.i90[1],
-                "worlds": o.n,
-                "passed": o.passed,
-            }
-            for o in outcomes
-        ]
-    )
-    table.to_csv(out / "patterns.csv", index=False)
-    return path, outcomes

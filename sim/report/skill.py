@@ -1,0 +1,279 @@
+"""Proper scores of the validation patterns against two null models, and informative passes.
+
+Every pattern with a :class:`~sim.report.patterns.ScoreSpec` is scored three times, with the
+same proper scoring rules (Gneiting and Raftery 2007) and the same observation:
+
+- the **model**: the simulated ensemble of the episode (one value or 0/1 outcome per world),
+  mixed with one pseudo-world of the know-nothing null so that no probability is 0
+  (:func:`sim.report.scores.smoothed`);
+- the **know-nothing** null: durations and days log-uniform from one day to the horizon, counts
+  uniform over a range stated with the pattern, events at even odds (1/k for one of k causes);
+- the **base rate** null: the observations of the same family in the *other* episodes of the
+  pool (for a counted quantity, as a rate per ``ScoreSpec.per``), with one pseudo-observation
+  of the know-nothing null (:func:`sim.report.scores.base_rate`). Out of sample, the pool is
+  the training episodes only.
+
+Scores (all lower is better): for values and counts the CRPS (threshold-weighted over the
+simulated days, so a ceasefire or talks still running at the horizon enter through the survival
+function and never as a value at the horizon; Gneiting and Ranjan 2011, Avati et al. 2020) and
+the ignorance ``-ln p`` of the observed interval (a point observation of a continuous quantity
+read at +-``precision_share``, a count exactly); for events the Brier score and the ignorance.
+Why both: the CRPS rewards being close in the observation's own units and is robust to a
+forecast that puts little mass on the exact value; the log score is the only local proper score
+and sums over patterns in one unit (nats), so it gives the totals.
+
+Skill: the information gain ``ignorance(null) - ignorance(model)`` in nats (summed per episode
+and in total) and the quadratic skill ``1 - CRPS(model) / CRPS(null)`` (or Brier; averaged over
+patterns, since CRPS units differ).
+
+Informative passes: a pass of the 90%-interval rule counts as informative only when the same
+rule fails for the observation doubled and for it halved (values), or for the opposite outcome
+(events, shares, relations).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.report import scores as S
+from sim.report.patterns import Outcome, Pattern, Runs, inside
+
+
+@dataclass
+class PatternScore:
+    """Scores of one pattern under the model and the two nulls (lower is better).
+
+    Attributes:
+        pattern, episode, form: the pattern's id, episode and score form.
+        rule: ``crps`` (values, counts) or ``brier`` (events): the quadratic score's name.
+        model, null, base: the quadratic score of the model, the know-nothing and the
+            base-rate null.
+        ign_model, ign_null, ign_base: ignorance ``-ln p`` of the observation, nats.
+        worlds: worlds scored (after dropping worlds where the quantity does not apply).
+        censored_share: share of those worlds still running at the horizon.
+        p_model: events: the model's smoothed probability of what happened.
+    """
+
+    pattern: str
+    episode: str
+    form: str
+    rule: str
+    model: float
+    null: float
+    base: float
+    ign_model: float
+    ign_null: float
+    ign_base: float
+    worlds: int
+    censored_share: float = 0.0
+    p_model: float = float("nan")
+
+
+def scored(patterns: Iterable[Pattern]) -> list[Pattern]:
+    """The patterns that are tests and have a score specification."""
+    return [p for p in patterns if p.score is not None and not p.not_a_test]
+
+
+def observation(p: Pattern) -> tuple[float, float]:
+    """The observed interval scored for a pattern (an event that happened is ``(1, 1)``)."""
+    spec = p.score
+    if spec.observed is not None:
+        return spec.observed
+    return (1.0, 1.0) if spec.form == "event" else p.observed
+
+
+def _per_world(p: Pattern, runs: Runs) -> np.ndarray:
+    f = p.score.per_world or p.per_world
+    return np.asarray(f(runs), dtype=float).reshape(-1)
+
+
+def _null_forecast(p: Pattern, horizon: float):
+    lo, hi = p.score.null
+    hi = horizon if math.isinf(hi) else hi
+    if p.score.form == "count":
+        return S.UniformCountForecast(int(lo), int(hi))
+    return S.LogUniformForecast(max(lo, 1e-9), hi)
+
+
+def _family(p: Pattern, pool: Iterable[Pattern]) -> list[Pattern]:
+    """Members of ``p``'s family observed in other episodes of ``pool``."""
+    fam = p.score.family
+    if not fam:
+        return []
+    return [
+        q
+        for q in pool
+        if q.score is not None and q.score.family == fam and q.episode != p.episode and not q.not_a_test
+    ]
+
+
+def _base_event_probability(p: Pattern, pool: Iterable[Pattern]) -> float:
+    """Base rate of an event: other episodes' outcomes of the family, plus one pseudo-outcome at
+    the know-nothing probability."""
+    members = _family(p, pool)
+    hits = sum(
+        1.0 if (not p.score.category or q.score.category == p.score.category) else 0.0 for q in members
+    )
+    return (hits + p.score.null_p) / (len(members) + 1)
+
+
+def _base_value_forecast(p: Pattern, pool: Iterable[Pattern], null):
+    """Base rate of a value: the other episodes' observations of the family, rescaled by
+    ``per`` (e.g. monthly rates to this window's months), with one know-nothing component."""
+    obs = []
+    for q in _family(p, pool):
+        lo, hi = observation(q)
+        k = p.score.per / q.score.per
+        obs.append((lo * k, hi * k))
+    return S.base_rate(obs, null)
+
+
+def _log_interval(p: Pattern) -> tuple[float, float]:
+    """The interval whose probability the log score takes: a point observation of a continuous
+    quantity widened by ``precision_share``; counts and ranges as observed."""
+    lo, hi = observation(p)
+    if p.score.form == "continuous" and lo == hi:
+        return lo * (1 - p.score.precision_share), hi * (1 + p.score.precision_share)
+    return lo, hi
+
+
+def _score_event(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScore:
+    x = _per_world(p, runs)
+    x = x[~np.isnan(x)]
+    pm = S.event_probability(x, p.score.null_p)
+    pb = _base_event_probability(p, pool)
+    pn = p.score.null_p
+    return PatternScore(
+        p.id,
+        p.episode,
+        "event",
+        "brier",
+        S.brier(pm, True),
+        S.brier(pn, True),
+        S.brier(pb, True),
+        S.event_log_score(pm, True),
+        S.event_log_score(pn, True),
+        S.event_log_score(pb, True),
+        len(x),
+        p_model=pm,
+    )
+
+
+def _ensemble(p: Pattern, runs: Runs) -> tuple[S.EnsembleForecast, float]:
+    """The simulated values as a forecast, censored at one common horizon: the smallest value at
+    which a world was still running (every world is known up to it; a ceasefire that began late
+    is censored earlier than the episode's horizon), or the episode's horizon."""
+    x = _per_world(p, runs)
+    cens = (
+        np.zeros(len(x), bool)
+        if p.score.censored is None
+        else np.asarray(p.score.censored(runs), bool).reshape(-1)
+    )
+    keep = ~np.isnan(x)
+    x, cens = x[keep], cens[keep]
+    days = float(runs[p.episode].days)
+    horizon = min(float(x[cens].min()), days) if cens.any() else days
+    cens = cens | (x > horizon)
+    ens = S.EnsembleForecast(
+        x, censored=cens, horizon=horizon if cens.any() else math.inf, discrete=p.score.form == "count"
+    )
+    return ens, horizon
+
+
+def _score_value(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScore:
+    ens, horizon = _ensemble(p, runs)
+    null = _null_forecast(p, float(runs[p.episode].days))
+    base = _base_value_forecast(p, pool, null)
+    model = S.smoothed(ens, null)
+    lo, hi = observation(p)
+    if ens.censored_share > 0:
+        window = (0.0, horizon)
+    else:
+        finite = [v for v in (lo, hi, float(np.max(ens.samples)), null.hi) if math.isfinite(v)]
+        window = (0.0, max(finite))
+    a, b = _log_interval(p)
+    crps = [S.crps(f, lo, hi, window) for f in (model, null, base)]
+    ign = [S.log_score(f, a, b) for f in (model, null, base)]
+    return PatternScore(
+        p.id, p.episode, p.score.form, "crps", *crps, *ign, ens.n, censored_share=ens.censored_share
+    )
+
+
+def score_pattern(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScore:
+    """Scores of one pattern from its episode's runs; ``pool`` holds the patterns whose
+    observations may make the base rate (only other episodes' members of its family count)."""
+    if p.score.form == "event":
+        return _score_event(p, runs, pool)
+    return _score_value(p, runs, pool)
+
+
+def score_table(
+    runs: Runs, patterns: Sequence[Pattern], pool: Sequence[Pattern] | None = None
+) -> pd.DataFrame:
+    """One row of :class:`PatternScore` per scored pattern whose episodes are in ``runs``."""
+    pool = list(patterns if pool is None else pool)
+    rows = [
+        asdict(score_pattern(p, runs, pool)) for p in scored(patterns) if all(e in runs for e in p.episodes)
+    ]
+    return pd.DataFrame(rows, columns=[f.name for f in PatternScore.__dataclass_fields__.values()])
+
+
+def skill_summary(table: pd.DataFrame, by: str | None = "episode") -> pd.DataFrame:
+    """Skill per group (``by``) and in total: information gain over each null in nats (summed),
+    mean quadratic skill ``1 - model / null`` over patterns, and the number of patterns."""
+
+    def one(t: pd.DataFrame) -> dict:
+        return {
+            "patterns": len(t),
+            "gain_vs_null_nats": float((t["ign_null"] - t["ign_model"]).sum()),
+            "gain_vs_base_nats": float((t["ign_base"] - t["ign_model"]).sum()),
+            "skill_vs_null": float((1 - t["model"] / t["null"]).mean()),
+            "skill_vs_base": float((1 - t["model"] / t["base"]).mean()),
+            "beats_null": int((t["ign_model"] < t["ign_null"]).sum()),
+            "beats_base": int((t["ign_model"] < t["ign_base"]).sum()),
+        }
+
+    rows = []
+    if by is not None:
+        for key, t in table.groupby(by, sort=False):
+            rows.append({by: key, **one(t)})
+    rows.append({**({by: "total"} if by else {}), **one(table)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Informative passes
+# --------------------------------------------------------------------------------------------
+
+
+def _flip(interval: tuple[float, float]) -> tuple[float, float]:
+    return 1.0 - interval[1], 1.0 - interval[0]
+
+
+def wrong_observations(p: Pattern) -> list[tuple[str, tuple[float, float]]]:
+    """The plainly wrong observations a pass must fail for to count as informative: the value
+    doubled and halved, or the opposite outcome."""
+    lo, hi = p.observed
+    if p.kind == "value":
+        return [("doubled", (2 * lo, 2 * hi)), ("halved", (lo / 2, hi / 2))]
+    if p.kind == "relation":
+        return [("opposite", p.opposite)] if p.opposite is not None else []
+    return [("opposite", p.observed)]  # tested against the flipped interval, see informative()
+
+
+def informative(o: Outcome) -> bool | None:
+    """A pass is informative when every wrong observation of :func:`wrong_observations` fails
+    the same 90%-interval rule. None when the row is not judged or not passed."""
+    if not o.passed:
+        return None
+    p = o.pattern
+    wrong = wrong_observations(p)
+    if not wrong:
+        return False
+    interval = _flip(o.i90) if p.kind in ("event", "share") else o.i90
+    return not any(inside(obs, interval) for _, obs in wrong)
