@@ -251,8 +251,8 @@ def crps(forecast: Forecast, lo: float, hi: float, window: tuple[float, float]) 
     """Threshold-weighted, interval-censored CRPS of the observation ``lo <= y <= hi``.
 
     ``int_a^min(lo,b) F(z)^2 dz + int_max(hi,a)^b (1 - F(z))^2 dz`` with ``window = (a, b)``
-    (Gneiting & Ranjan 2011, eq. 6 with weight 1 on ``[a, b]``). A point observation with a window
-    covering the support gives the ordinary CRPS (Gneiting & Raftery 2007, eq. 20); ``hi = inf``
+    (Gneiting & Ranjan 2011, with weight 1 on ``[a, b]``). A point observation with a window
+    covering the support gives the ordinary CRPS (Gneiting & Raftery 2007, section 4.2); ``hi = inf``
     gives the survival CRPS of a right-censored observation (Avati et al. 2020). Outside the
     support the integrands are 0 or 1 and are added exactly, so infinite windows are allowed.
     """
@@ -325,7 +325,7 @@ def event_probability(indicator: np.ndarray, null_p: float = 0.5) -> float:
 
 
 def skill(model: float, null: float) -> float:
-    """Skill score ``1 - model / null`` of a negatively oriented score (Gneiting & Raftery 2007, eq. 4).
+    """Skill score ``1 - model / null`` of a negatively oriented score (Gneiting & Raftery 2007).
 
     1 is perfect, 0 no better than the null, negative worse; NaN when the null scores 0.
     """
