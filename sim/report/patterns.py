@@ -1292,7 +1292,7 @@ def judge(pattern: Pattern, x: np.ndarray, rng: np.random.Generator, resamples: 
     that is not a test, see ``Pattern.not_a_test``)."""
     if pattern.not_a_test:
         o = judge(dataclasses.replace(pattern, not_a_test=""), x, rng, resamples)
-        return dataclasses.replace(o, passed=None)
+        return dataclasses.replace(o, pattern=pattern, passed=None)
     if pattern.kind == "relation":
         x = x.reshape(len(x), -1)
         n = int((~np.isnan(x).any(axis=1)).sum())

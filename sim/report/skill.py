@@ -191,11 +191,7 @@ def _score_value(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScor
     base = _base_value_forecast(p, pool, null)
     model = S.smoothed(ens, null)
     lo, hi = observation(p)
-    if ens.censored_share > 0:
-        window = (0.0, horizon)
-    else:
-        finite = [v for v in (lo, hi, float(np.max(ens.samples)), null.hi) if math.isfinite(v)]
-        window = (0.0, max(finite))
+    window = (0.0, horizon if ens.censored_share > 0 else math.inf)
     a, b = _log_interval(p)
     crps = [S.crps(f, lo, hi, window) for f in (model, null, base)]
     ign = [S.log_score(f, a, b) for f in (model, null, base)]
@@ -223,17 +219,28 @@ def score_table(
     return pd.DataFrame(rows, columns=[f.name for f in PatternScore.__dataclass_fields__.values()])
 
 
+def _mean_skill(model: pd.Series, null: pd.Series) -> float:
+    """Quadratic skill of several patterns: ``1 - geometric mean of model / null``. CRPS units
+    differ between patterns (days, attacks) so the scores cannot be summed; the geometric mean
+    of the ratios is free of units, equals the per-pattern skill for one pattern, and is not
+    dominated by one pattern whose null happens to score near 0 as an arithmetic mean would."""
+    ratio = np.asarray(model, float) / np.asarray(null, float)
+    ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+    return float(1 - np.exp(np.mean(np.log(ratio)))) if len(ratio) else float("nan")
+
+
 def skill_summary(table: pd.DataFrame, by: str | None = "episode") -> pd.DataFrame:
     """Skill per group (``by``) and in total: information gain over each null in nats (summed),
-    mean quadratic skill ``1 - model / null`` over patterns, and the number of patterns."""
+    quadratic skill over patterns (:func:`_mean_skill`), and how many patterns the model beats
+    each null on (log score)."""
 
     def one(t: pd.DataFrame) -> dict:
         return {
             "patterns": len(t),
             "gain_vs_null_nats": float((t["ign_null"] - t["ign_model"]).sum()),
             "gain_vs_base_nats": float((t["ign_base"] - t["ign_model"]).sum()),
-            "skill_vs_null": float((1 - t["model"] / t["null"]).mean()),
-            "skill_vs_base": float((1 - t["model"] / t["base"]).mean()),
+            "skill_vs_null": _mean_skill(t["model"], t["null"]),
+            "skill_vs_base": _mean_skill(t["model"], t["base"]),
             "beats_null": int((t["ign_model"] < t["ign_null"]).sum()),
             "beats_base": int((t["ign_model"] < t["ign_base"]).sum()),
         }

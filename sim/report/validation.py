@@ -242,8 +242,8 @@ def _skill_rows(summary: pd.DataFrame, key: str) -> list[str]:
 
 
 SKILL_HEADER = [
-    "| held out | patterns | gain over know-nothing, nats | gain over base rate, nats | "
-    "CRPS/Brier skill vs know-nothing | vs base rate | beats know-nothing | beats base rate |",
+    "| episode | patterns | gain over know-nothing, nats | gain over base rate, nats | "
+    "CRPS/Brier skill vs know-nothing | vs base rate | log score beats know-nothing | beats base rate |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
 ]
 
@@ -257,8 +257,9 @@ SKILL_GUIDE = (
     "odds) and *base rate* (the observations of the same kind in the other episodes of the "
     "training set, e.g. their ceasefire durations, monthly attack rates and event outcomes). "
     "Gain in nats: summed log-score advantage of the model (positive: the model put more "
-    "probability on what happened). Skill: mean over patterns of 1 - score(model) / score(null) "
-    "(1 perfect, 0 no better, negative worse). See `sim/report/skill.py`."
+    "probability on what happened). Skill: 1 - score(model) / score(null) for the CRPS or Brier "
+    "score, over several patterns 1 - the geometric mean of those ratios (1 perfect, 0 no better, "
+    "negative worse). See `sim/report/skill.py`."
 )
 
 
