@@ -1,4 +1,4 @@
-"""Dated observations from public reports (R01-R22 of docs/sources.md): every report a scenario's
+"""Dated observations from public reports (R01-R23 of docs/sources.md): every report a scenario's
 ``observed:`` block cites is listed, the dates turn into the right days, and the per-world
 statistics of the new patterns give known answers on hand-made worlds."""
 
@@ -39,7 +39,7 @@ def _cited(line: str) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("name", ["kabul_2022", "ceasefire_2021"])
+@pytest.mark.parametrize("name", ["kabul_2022", "ceasefire_2021", "secret_talks_2020"])
 def test_every_cited_report_is_listed(name):
     listed = _listed_reports()
     cited = set().union(*(_cited(ln) for ln in _observed_lines(name)))
@@ -55,6 +55,7 @@ def test_dates_become_the_right_days():
     assert p["ceasefire_2021.ceasefire_days_dated"].observed == (30.0, 31.0)
     assert p["kabul_2022.ttp_attacks_2022"].observed == (0.0, 89.0)
     assert p["kabul_2022.all_groups_2022-12"].observed == (0.0, 49.0)
+    assert p["secret_talks_2020.attacks_jul_oct"].observed == (100.0, math.inf)
 
 
 def test_monthly_rate_of_whole_months():

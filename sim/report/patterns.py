@@ -898,7 +898,7 @@ def _kabul_2022_relations() -> list[Pattern]:
     ]
 
 
-# --- Dated observations from public reports (R01-R22 in docs/sources.md) ----------------------
+# --- Dated observations from public reports (R01-R23 in docs/sources.md) ----------------------
 
 KABUL_COURSE = "2022-06/2022-10"
 """Months of 2022 the first ceasefire held in the observed history (in force from May to 28 Nov)."""
@@ -967,13 +967,14 @@ def _all_groups_pattern(period: str, count: int, source: str, after: bool) -> Pa
 
 
 def _dated_observations() -> list[Pattern]:
-    """Dated facts and counts from public reports beyond the seeds (R01-R22, docs/sources.md):
+    """Dated facts and counts from public reports beyond the seeds (R01-R23, docs/sources.md):
     the end of the 2022 ceasefire and its cause, the dates of the 2021 ceasefire, and counts of
     attacks compared with what each source counts (the TTP alone, or every militant group).
 
     Long because it declares each pattern as data, one entry each.
     """
     k, c = _observed("kabul_2022"), _observed("ceasefire_2021")
+    s_period, s_count = _one(_observed("secret_talks_2020")["ttp_attacks_any_min"])
     day0_2022, day0_2021 = _date("2022-05-09"), _date("2021-10-01")
     end_2022 = (_date(k["ceasefire_ended_on"]) - day0_2022).days
     start_2021 = (_date(c["ceasefire_started_on"]) - day0_2021).days
@@ -1021,6 +1022,18 @@ def _dated_observations() -> list[Pattern]:
         _all_groups_pattern("2022-07", groups["2022-07"], "R05", after=False),
         _all_groups_pattern("2022-10", groups["2022-10"], "R06", after=False),
         _all_groups_pattern("2022-12", groups["2022-12"], "R07", after=True),
+        Pattern(
+            "secret_talks_2020.attacks_jul_oct",
+            "secret_talks_2020",
+            "TTP attacks in 2020-07/2020-10 (worlds without a ceasefire)",
+            "value",
+            (float(s_count), INF),
+            f"over {s_count} (R23, the UN Monitoring Team: cross-border attacks only, so a lower bound "
+            "on all TTP attacks); 004 puts the same count over six months",
+            "ttp_attacks_any_min",
+            _talks_attacks(s_period),
+            unit="attacks",
+        ),
         Pattern(
             "ceasefire_2021.days_to_ceasefire",
             "ceasefire_2021",
@@ -1122,6 +1135,7 @@ KEY_COVERAGE: dict[str, dict[str, str]] = {
         "ttp_attacks_talks_min": "secret_talks_2020.attacks_talks, secret_talks_2020.after_vs_talks",
         "ttp_attacks_after": "secret_talks_2020.attacks_after, secret_talks_2020.after_vs_talks",
         "casualties_after_min": "secret_talks_2020.casualties_after",
+        "ttp_attacks_any_min": "secret_talks_2020.attacks_jul_oct",
     },
     "ceasefire_2021": {
         "ceasefire_reached": "ceasefire_2021.reached",
@@ -1239,7 +1253,7 @@ EXPLANATIONS: dict[str, str] = {
         "asks for. Same root as kabul_2022.ttp_attacks_2022."
     ),
     "note:all_groups": (
-        "Counts from public reports (R01-R22 in docs/sources.md) are compared with what they count. "
+        "Counts from public reports (R01-R23 in docs/sources.md) are compared with what they count. "
         "PICSS's monthly counts include every militant group: the model's TTP and ISKP attacks are "
         "only part of them (Baloch separatists, sectarian and other groups are left out), so they "
         "are tested as upper bounds on the model's TTP plus ISKP attacks (TTP alone for 2021, where "
