@@ -1,4 +1,4 @@
-"""Dated observations from public reports (R01-R23 of docs/sources.md): every report a scenario's
+"""Dated observations from public reports (R01-R27 of docs/sources.md): every report a scenario's
 ``observed:`` block cites is listed, the dates turn into the right days, and the per-world
 statistics of the new patterns give known answers on hand-made worlds."""
 
@@ -56,6 +56,9 @@ def test_dates_become_the_right_days():
     assert p["kabul_2022.ttp_attacks_2022"].observed == (0.0, 89.0)
     assert p["kabul_2022.all_groups_2022-12"].observed == (0.0, 49.0)
     assert p["secret_talks_2020.attacks_jul_oct"].observed == (100.0, math.inf)
+    # 24 attacks by all groups in November 2021, 22 days of it under the ceasefire, per month
+    bound = p["ceasefire_2021.all_groups_ceasefire"].observed[1]
+    assert bound == pytest.approx(24 / 22 * 365.25 / 12, abs=0.01)
 
 
 def test_monthly_rate_of_whole_months():

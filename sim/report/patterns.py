@@ -898,7 +898,7 @@ def _kabul_2022_relations() -> list[Pattern]:
     ]
 
 
-# --- Dated observations from public reports (R01-R23 in docs/sources.md) ----------------------
+# --- Dated observations from public reports (R01-R27 in docs/sources.md) ----------------------
 
 KABUL_COURSE = "2022-06/2022-10"
 """Months of 2022 the first ceasefire held in the observed history (in force from May to 28 Nov)."""
@@ -967,7 +967,7 @@ def _all_groups_pattern(period: str, count: int, source: str, after: bool) -> Pa
 
 
 def _dated_observations() -> list[Pattern]:
-    """Dated facts and counts from public reports beyond the seeds (R01-R23, docs/sources.md):
+    """Dated facts and counts from public reports beyond the seeds (R01-R27, docs/sources.md):
     the end of the 2022 ceasefire and its cause, the dates of the 2021 ceasefire, and counts of
     attacks compared with what each source counts (the TTP alone, or every militant group).
 
@@ -982,6 +982,9 @@ def _dated_observations() -> list[Pattern]:
     groups = k["attacks_all_groups"]
     after_months = ["2021-12", "2022-01", "2022-02"]
     rate_2021 = _monthly_rate(c["attacks_all_groups"], after_months)
+    # November 2021 holds 22 days of the ceasefire (9-30 Nov): its attacks are at most the month's
+    nov_2021 = c["attacks_all_groups"]["2021-11"]
+    rate_cf_2021 = nov_2021 / 22 * 365.25 / 12
     return [
         Pattern(
             "kabul_2022.ceasefire_end_day",
@@ -1022,6 +1025,8 @@ def _dated_observations() -> list[Pattern]:
         _all_groups_pattern("2022-07", groups["2022-07"], "R05", after=False),
         _all_groups_pattern("2022-10", groups["2022-10"], "R06", after=False),
         _all_groups_pattern("2022-12", groups["2022-12"], "R07", after=True),
+        _all_groups_pattern("2023-01", groups["2023-01"], "R25", after=True),
+        _all_groups_pattern("2023-02", groups["2023-02"], "R26", after=True),
         Pattern(
             "secret_talks_2020.attacks_jul_oct",
             "secret_talks_2020",
@@ -1057,6 +1062,18 @@ def _dated_observations() -> list[Pattern]:
             "ceasefire_started_on, ceasefire_ended_on",
             lambda r: r["ceasefire_2021"].worlds["ceasefire_days"].to_numpy(dtype=float),
             unit="days",
+        ),
+        Pattern(
+            "ceasefire_2021.all_groups_ceasefire",
+            "ceasefire_2021",
+            "TTP attacks a month under the ceasefire",
+            "value",
+            (0.0, round(rate_cf_2021, 2)),
+            f"at most {rate_cf_2021:.1f}: PICSS counts {nov_2021} attacks by all groups in November 2021 "
+            "(R27), 22 days of which were under the ceasefire; the model's TTP attacks are part of them",
+            "attacks_all_groups",
+            lambda r: r["ceasefire_2021"].worlds["ttp_attacks_per_month_ceasefire"].to_numpy(dtype=float),
+            unit="attacks",
         ),
         Pattern(
             "ceasefire_2021.all_groups_after",
@@ -1151,9 +1168,10 @@ KEY_COVERAGE: dict[str, dict[str, str]] = {
         "ceasefire_ended_on": "ceasefire_2021.ceasefire_days_dated",
         "ttp_attacks_any": "not tested: a count for all of 2021, while the episode starts on 1 October "
         "2021 and records no daily series from which to take its October-December part",
-        "attacks_all_groups": "ceasefire_2021.all_groups_after (December 2021 to February 2022, an "
-        "upper bound on the TTP's rate after the ceasefire; March and April 2022 are not tested: the "
-        "episode records no daily series)",
+        "attacks_all_groups": "ceasefire_2021.all_groups_ceasefire (November 2021, an upper bound on "
+        "the TTP's rate under the ceasefire), ceasefire_2021.all_groups_after (December 2021 to "
+        "February 2022, an upper bound on its rate after it; October 2021, March and April 2022 are "
+        "not tested: the episode records no daily series)",
     },
     "kabul_2022": {
         "ceasefire_reached": "kabul_2022.reached",
@@ -1172,11 +1190,12 @@ KEY_COVERAGE: dict[str, dict[str, str]] = {
         "spoiler_attacks_any_min": "not tested: a lower bound for all of 2022, part of which precedes "
         "the episode's start on 9 May, so it bounds nothing in the simulated months",
         "attacks_all_groups": "kabul_2022.all_groups_2022-06, kabul_2022.all_groups_2022-07, "
-        "kabul_2022.all_groups_2022-10, kabul_2022.all_groups_2022-12 (upper bounds on TTP plus "
-        "ISKP attacks; November, 27 days of ceasefire and 3 after, is not tested)",
-        "ttp_attacks_claimed": "not tested: the TTP's own claims (43 in October, 59 in November "
-        "2022) exceed PICSS's counts of attacks by all groups in those months (39 and 34, R06), so "
-        "they cannot be read as counts of attacks",
+        "kabul_2022.all_groups_2022-10, kabul_2022.all_groups_2022-12, kabul_2022.all_groups_2023-01, "
+        "kabul_2022.all_groups_2023-02 (upper bounds on TTP plus ISKP attacks; November 2022, 27 "
+        "days of ceasefire and 3 after, is not tested)",
+        "ttp_attacks_claimed": "not tested: the TTP's own claims (43 in October, 59 in November, 69 "
+        "in December 2022) exceed PICSS's counts of attacks by all groups in those months (39, 34 "
+        "and 49, R06, R07), so they cannot be read as counts of attacks",
     },
 }
 """Every observed key of every episode file: the pattern(s) testing it, or why none does."""
@@ -1253,7 +1272,7 @@ EXPLANATIONS: dict[str, str] = {
         "asks for. Same root as kabul_2022.ttp_attacks_2022."
     ),
     "note:all_groups": (
-        "Counts from public reports (R01-R23 in docs/sources.md) are compared with what they count. "
+        "Counts from public reports (R01-R27 in docs/sources.md) are compared with what they count. "
         "PICSS's monthly counts include every militant group: the model's TTP and ISKP attacks are "
         "only part of them (Baloch separatists, sectarian and other groups are left out), so they "
         "are tested as upper bounds on the model's TTP plus ISKP attacks (TTP alone for 2021, where "
