@@ -63,8 +63,13 @@ OBSERVED_KEYS = {
     "defected_factions": "faction_ids",
     "attacks_all_groups_min": "period_counts",
     "leaders_killed_ceasefire": "period_counts",
+    "ceasefire_started_on": "date",
+    "ceasefire_ended_on": "date",
+    "talks_held_on": "date_list",
+    "attacks_all_groups": "period_counts",
+    "ttp_attacks_claimed": "period_counts",
 }
-PERIOD_KEY = re.compile(r"^(ttp_attacks|casualties)_(talks|ceasefire|after)(_min)?$")
+PERIOD_KEY = re.compile(r"^(ttp_attacks|spoiler_attacks|casualties)_(talks|ceasefire|after|any)(_min)?$")
 PERIOD = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$")
 
 SOURCE_START = re.compile(r"^(?:(00[0-4]):|assumption\b)")
@@ -206,6 +211,10 @@ def test_observed_uses_shared_keys(name):
                 and value[0] <= value[1]
             ):
                 problems.append(f"{key} = {value!r}: expected [earliest, latest] dates")
+        elif kind == "date_list":
+            dates = isinstance(value, list) and value and all(map(_is_date, value))
+            if not (dates and value == sorted(value)):
+                problems.append(f"{key} = {value!r}: expected a list of dates in order")
         elif kind == "faction_ids":
             if not (isinstance(value, list) and set(value) <= factions):
                 problems.append(f"{key} = {value!r}: expected faction ids of this file")
