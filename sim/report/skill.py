@@ -97,6 +97,8 @@ def _null_forecast(p: Pattern, horizon: float):
     hi = horizon if math.isinf(hi) else hi
     if p.score.form == "count":
         return S.UniformCountForecast(int(lo), int(hi))
+    if p.score.form == "rate":
+        return S.UniformForecast(lo, hi)
     return S.LogUniformForecast(max(lo, 1e-9), hi)
 
 
