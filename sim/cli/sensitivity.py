@@ -1,6 +1,6 @@
 """Command line of the sensitivity screening: ``negsim-sensitivity`` or ``python -m sim.cli.sensitivity``.
 
-    negsim-sensitivity                          # full run (about 5 minutes on one core)
+    negsim-sensitivity                          # full run (3-6 minutes on one core, ~10 GB)
     negsim-sensitivity --quick                  # small run (tests): results/sensitivity_quick/
     negsim-sensitivity --trajectories 40 --worlds 12 --seed 7 --out DIR
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 TRAJECTORIES = 100
-"""Default Morris trajectories of the full run (100 x 48 points x 12 worlds: about 4.5 minutes, one core)."""
+"""Default Morris trajectories of the full run (100 x 48 points x 12 worlds: 3-6 minutes on one core)."""
 WORLDS = 12
 """Default worlds per point: the calibration's ``worlds_per_draw``, so the noise is the calibration's."""
 SEED = 20221108

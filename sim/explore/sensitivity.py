@@ -1,6 +1,6 @@
 """Which behavioural parameters the documented episodes can identify: Morris screening.
 
-    negsim-sensitivity                  # full run (about 5 minutes on one core), results/sensitivity/
+    negsim-sensitivity                  # full run (3-6 minutes on one core), results/sensitivity/
     negsim-sensitivity --quick          # small run (tests): results/sensitivity_quick/
 
 (or ``python -m sim.cli.sensitivity``; the command line is :mod:`sim.cli.sensitivity`, the method
