@@ -149,6 +149,16 @@ def _quiet_mesa() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _posterior_digest() -> str:
+    """SHA-256 of the shipped posterior sample (conf/posterior.parquet)."""
+    import hashlib
+
+    from sim.inputs.posterior import POSTERIOR_FILE, load_posterior
+
+    load_posterior()  # a missing or bad file stops here with its message
+    return hashlib.sha256(POSTERIOR_FILE.read_bytes()).hexdigest()
+
+
 def _config_hash(job: Job) -> str:
     """Hash of what decides this run's results (not workers, chunking, progress)."""
     from sim.inputs.scenarios import to_dict
@@ -164,8 +174,13 @@ def _config_hash(job: Job) -> str:
             "record": job.record,
             "design": run.design,
             "plots": run.plots,
-            # only when not the default, so that the hashes of earlier runs stay valid
-            **({"behaviour": run.behaviour} if run.behaviour != "shipped" else {}),
+            # only when not the default, so that the hashes of earlier runs stay valid; with the
+            # posterior, its file's digest (a new calibration gives new runs)
+            **(
+                {"behaviour": run.behaviour, "posterior": _posterior_digest()}
+                if run.behaviour != "shipped"
+                else {}
+            ),
         }
     )
 
