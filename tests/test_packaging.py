@@ -69,6 +69,8 @@ def test_configuration_and_scenarios_are_package_data():
     for name in (
         "config.yaml",
         "behaviour.yaml",
+        "posterior.parquet",
+        "pinned.md",
         "scenario/kabul_2022.yaml",
         "experiment/reliability_leverage.yaml",
     ):

@@ -238,6 +238,7 @@ def test_quick_calibration_end_to_end(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     _run_quick(a)
     for f in (
+        "particles.parquet",
         "posterior.parquet",
         "pinned.csv",
         "pinned.md",
@@ -247,7 +248,7 @@ def test_quick_calibration_end_to_end(tmp_path):
         "run.json",
     ):
         assert (a / f).is_file(), f
-    post = pd.read_parquet(a / "posterior.parquet")
+    post = pd.read_parquet(a / "particles.parquet")
     cfg = yaml.safe_load((ROOT / "conf" / "calibration.yaml").read_text())
     assert set(cfg["parameters"]) <= set(post.columns)
     assert post["weight"].sum() == pytest.approx(1.0)
@@ -264,7 +265,10 @@ def test_quick_calibration_end_to_end(tmp_path):
     assert (BEHAVIOUR_FILE.read_bytes() if BEHAVIOUR_FILE.is_file() else None) == shipped
     _run_quick(b)
     assert (a / "behaviour.yaml").read_text() == (b / "behaviour.yaml").read_text()
-    pd.testing.assert_frame_equal(post, pd.read_parquet(b / "posterior.parquet"))
+    pd.testing.assert_frame_equal(post, pd.read_parquet(b / "particles.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(a / "posterior.parquet"), pd.read_parquet(b / "posterior.parquet")
+    )
 
 
 def test_shipped_behaviour_is_read_by_scenarios():

@@ -1,6 +1,7 @@
 """Command line of the calibration: ``negsim-calibrate`` or ``python -m sim.cli.calibrate``.
 
-    negsim-calibrate                 # full run: conf/calibration.yaml, writes conf/behaviour.yaml
+    negsim-calibrate                 # full run: conf/calibration.yaml, writes conf/behaviour.yaml,
+                                     # conf/posterior.parquet and conf/pinned.md
     negsim-calibrate --quick         # small run (CI): writes only into results/calibration_quick
     negsim-calibrate --out DIR --behaviour-out PATH seed=7 particles=400
 
@@ -26,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", help="output directory (default results/calibration[_quick])")
     ap.add_argument(
         "--behaviour-out",
-        help="where to write the chosen set (default conf/behaviour.yaml; with --quick, OUT/behaviour.yaml)",
+        help="where to write the chosen set, with posterior.parquet and pinned.md beside it "
+        "(default conf/behaviour.yaml; with --quick, OUT/behaviour.yaml)",
     )
     ap.add_argument("overrides", nargs="*", help="KEY=VALUE settings, e.g. seed=7 particles=400")
     return ap

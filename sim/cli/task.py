@@ -149,6 +149,16 @@ def _quiet_mesa() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _posterior_digest() -> str:
+    """SHA-256 of the shipped posterior sample (conf/posterior.parquet)."""
+    import hashlib
+
+    from sim.inputs.posterior import POSTERIOR_FILE, load_posterior
+
+    load_posterior()  # a missing or bad file stops here with its message
+    return hashlib.sha256(POSTERIOR_FILE.read_bytes()).hexdigest()
+
+
 def _config_hash(job: Job) -> str:
     """Hash of what decides this run's results (not workers, chunking, progress)."""
     from sim.inputs.scenarios import to_dict
@@ -164,6 +174,13 @@ def _config_hash(job: Job) -> str:
             "record": job.record,
             "design": run.design,
             "plots": run.plots,
+            # only when not the default, so that the hashes of earlier runs stay valid; with the
+            # posterior, its file's digest (a new calibration gives new runs)
+            **(
+                {"behaviour": run.behaviour, "posterior": _posterior_digest()}
+                if run.behaviour != "shipped"
+                else {}
+            ),
         }
     )
 
@@ -233,6 +250,7 @@ def _simulate(job: Job) -> tuple[Any, dict[str, Any]]:
         key=job.key,
         resume=run.resume,
         progress=_want_progress(run.progress, job.worlds, run.days),
+        behaviour=run.behaviour,
     )
 
 
@@ -265,6 +283,10 @@ def _write_tables(job: Job, results: Any) -> list[str]:
             fields=parquet_fields(list(results.timeseries.columns), "timeseries", job.record),
         )
         written.append("timeseries.parquet")
+    if getattr(results, "particles", None) is not None:
+        table = particle_table(results)
+        write_parquet_atomic(table, d / "particles.parquet", fields=particle_fields(table))
+        written.append("particles.parquet")
     ceasefires = getattr(results, "ceasefires", None)
     if ceasefires is not None:
         write_parquet_atomic(
@@ -274,6 +296,30 @@ def _write_tables(job: Job, results: Any) -> list[str]:
         )
         written.append("ceasefires.parquet")
     return written
+
+
+def particle_table(results: Any) -> Any:
+    """With ``behaviour=posterior``: each world's posterior particle and the behavioural values it
+    ran with (``particles.parquet``; :mod:`sim.inputs.posterior`)."""
+    import pandas as pd
+
+    table = pd.DataFrame({"world": results.worlds["world"].to_numpy(), "particle": results.particles})
+    cols = [c for c in results.params.columns if c.startswith("behaviour.")]
+    return pd.concat([table, results.params[cols].reset_index(drop=True)], axis=1)
+
+
+def particle_fields(table: Any) -> dict[str, dict[str, str]]:
+    """Unit and meaning of the columns of ``particles.parquet``."""
+    from sim.inputs.fields import lookup
+
+    out = {
+        "world": {"unit": "index", "meaning": "world index (row of worlds.parquet)"},
+        "particle": {"unit": "index", "meaning": "row of the posterior sample conf/posterior.parquet"},
+    }
+    for c in table.columns[2:]:
+        sf = lookup(c)
+        out[c] = {"unit": sf.unit if sf else "as set", "meaning": f"{c} this world ran with"}
+    return out
 
 
 def _write_scenario_and_summary(job: Job, headline: dict[str, Any]) -> list[str]:
@@ -331,6 +377,7 @@ def _manifest(
         "days": run.days,
         "record": job.record,
         "design": job.design,
+        "behaviour": run.behaviour,
         "chunk_worlds": run.chunk_worlds,
         "workers": run.workers,
         "threads": ensemble.resolve_threads(run.threads_or_none, run.workers),

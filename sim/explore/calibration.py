@@ -21,10 +21,13 @@ statistic per draw, and compute the distance to the observations (each statistic
 from its observed range, scaled by its spread under the prior, weighted, root mean square).
 The alpha * N particles of smallest distance are kept, with importance weights prior / proposal.
 
-Outputs (``--out``, default ``results/calibration``): ``posterior.parquet`` (the kept particles,
-their weights and distances), ``pinned.csv`` / ``pinned.md`` (posterior against prior width per
-parameter), ``generations.csv`` (tolerance schedule), ``selection.csv`` (candidates for the
-shipped set) and ``run.json``; and the chosen set as ``conf/behaviour.yaml`` (``--behaviour-out``).
+Outputs (``--out``, default ``results/calibration``): ``particles.parquet`` (the kept particles,
+their weights and distances), ``posterior.parquet`` (the thinned posterior sample: at most
+``posterior_particles`` equal-weight particles, :func:`thin`), ``pinned.csv`` / ``pinned.md``
+(posterior against prior width per parameter), ``generations.csv`` (tolerance schedule),
+``selection.csv`` (candidates for the shipped set) and ``run.json``; and the chosen set as
+``conf/behaviour.yaml`` (``--behaviour-out``), with ``posterior.parquet`` and ``pinned.md`` beside
+it (the shipped posterior that ``sim.run(..., behaviour="posterior")`` reads).
 The run is deterministic for a given seed (numpy Generators from SeedSequence throughout; the
 simulations do not depend on the number of workers).
 """
@@ -44,14 +47,18 @@ from omegaconf import OmegaConf
 from scipy import stats
 from scipy.stats import qmc
 
+from sim.inputs.fields import lookup
 from sim.inputs.scenarios import BEHAVIOUR_FILE
 from sim.inputs.schema import Behaviour
 from sim.report import patterns as V
+from sim.running.files import write_parquet_atomic
 
 CONFIG = BEHAVIOUR_FILE.parent / "calibration.yaml"
 """Priors, patterns, weights and budget of the calibration (beside the behaviour file it writes)."""
 COMMAND = "python -m sim.cli.calibrate"
 """How the outputs name the command that made them."""
+POSTERIOR_PARTICLES = 300
+"""Particles of the shipped posterior sample unless ``posterior_particles`` of the config says."""
 
 
 class CalibrationConfigError(ValueError):
@@ -362,6 +369,50 @@ def select(
 # --------------------------------------------------------------------------------------------
 
 
+def systematic_resample(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``n`` equal-weight draws from particles of normalised ``weights`` by systematic
+    resampling (Kitagawa 1996, "Monte Carlo filter and smoother for non-Gaussian nonlinear state
+    space models", J. Comp. Graph. Stat. 5; Douc, Cappe and Moulines 2005): one uniform offset,
+    ``n`` evenly spaced points, so each particle appears ``floor(n w)`` or ``ceil(n w)`` times."""
+    cdf = np.cumsum(weights / weights.sum())
+    points = (rng.random() + np.arange(n)) / n
+    return np.minimum(np.searchsorted(cdf, points, side="right"), len(weights) - 1)
+
+
+def thin(prior: Prior, post: dict, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """The shipped posterior sample: at most ``n`` equal-weight particles drawn from the weighted
+    kept particles by :func:`systematic_resample`; one column per calibrated parameter (its
+    behavioural field name) and ``particle`` (0 .. P-1).
+
+    Raises:
+        CalibrationConfigError: ``n`` is below 1.
+    """
+    if n < 1:
+        raise CalibrationConfigError(f"calibration.yaml: posterior_particles = {n} must be at least 1")
+    idx = systematic_resample(post["w"], min(n, len(post["w"])), rng)
+    out = pd.DataFrame(prior.natural(post["z"][idx]), columns=prior.names)
+    out["particle"] = np.arange(len(out), dtype=np.int64)
+    return out
+
+
+def posterior_fields(prior: Prior, cfg, quick: bool) -> dict[str, dict[str, str]]:
+    """Parquet field metadata of the thinned posterior: unit, meaning and provenance per column."""
+    source = (
+        f"`{COMMAND}{' --quick' if quick else ''}` (config conf/calibration.yaml, seed {cfg.seed}): "
+        "equal-weight particles resampled systematically from the ABC-PMC posterior"
+    )
+    out = {}
+    for name in prior.names:
+        sf = lookup(f"behaviour.{name}")
+        out[name] = {
+            "unit": sf.unit,
+            "meaning": f"posterior sample of behaviour.{name}: {sf.doc}",
+            "source": source,
+        }
+    out["particle"] = {"unit": "index", "meaning": "particle number, 0 .. P-1", "source": source}
+    return out
+
+
 def pinned_table(prior: Prior, post: dict) -> pd.DataFrame:
     """Posterior against prior per parameter. Widths are compared on the prior's own scale
     (log for log-uniform priors): the posterior's 90% credible interval over the prior's."""
@@ -487,6 +538,7 @@ class Calibration:
     selection: pd.DataFrame
     chosen: dict[str, float]
     worlds_simulated: int
+    thinned: pd.DataFrame
 
 
 def calibrate(cfg, log: Callable[[str], None]) -> Calibration:
@@ -504,9 +556,11 @@ def calibrate(cfg, log: Callable[[str], None]) -> Calibration:
         f"{cfg.particles} particles x {cfg.worlds_per_draw} worlds"
     )
     post = apmc(sim, cfg, rng, log)
+    # the selection draws nothing from rng: thinning here leaves the shipped set unchanged
+    thinned = thin(prior, post, int(cfg.get("posterior_particles", POSTERIOR_PARTICLES)), rng)
     best, selection, theta = select(sim, post, cfg, all_patterns, log)
     chosen = dict(zip(prior.names, (float(v) for v in theta), strict=False))
-    return Calibration(prior, fitted, post, best, selection, chosen, sim.n_worlds)
+    return Calibration(prior, fitted, post, best, selection, chosen, sim.n_worlds, thinned)
 
 
 def write_outputs(
@@ -519,7 +573,7 @@ def write_outputs(
     posterior["weight"] = post["w"]
     posterior["distance"] = post["d"]
     posterior["generation"] = post["generation"]
-    posterior.to_parquet(out / "posterior.parquet", index=False)
+    posterior.to_parquet(out / "particles.parquet", index=False)
     pinned = pinned_table(prior, post)
     pinned["shipped"] = [chosen[n] for n in pinned["parameter"]]
     pinned.to_csv(out / "pinned.csv", index=False)
@@ -528,7 +582,13 @@ def write_outputs(
         f"`{COMMAND}{' --quick' if quick else ''}`, seed {cfg.seed}: {len(posterior)} "
         f"posterior particles after {len(post['history'])} generations."
     )
-    (out / "pinned.md").write_text(pinned_markdown(pinned, chosen, header), encoding="utf-8")
+    pinned_md = pinned_markdown(pinned, chosen, header)
+    fields = posterior_fields(prior, cfg, quick)
+    # the thinned sample and pinned.md go beside the behaviour file (conf/ for a full run) and in out
+    for folder in dict.fromkeys([out, behaviour_out.parent]):
+        folder.mkdir(parents=True, exist_ok=True)
+        write_parquet_atomic(result.thinned, folder / "posterior.parquet", fields=fields)
+        (folder / "pinned.md").write_text(pinned_md, encoding="utf-8")
     pd.DataFrame(post["history"]).to_csv(out / "generations.csv", index=False)
     result.selection.to_csv(out / "selection.csv", index=False)
     text = behaviour_yaml(prior, chosen, cfg, quick)

@@ -29,6 +29,10 @@ from sim.inputs.schema import ScenarioError
 DESIGN_METHODS = ("lhs", "sobol", "grid")
 #: keys of the ``design`` setting
 DESIGN_KEYS = ("method", "points", "levels", "worlds_per_point", "seed", "ranges")
+#: values of the ``behaviour`` setting: the shipped point estimate (conf/behaviour.yaml, through
+#: the scenario) or one particle of the shipped posterior sample per world (conf/posterior.parquet,
+#: :mod:`sim.inputs.posterior`)
+BEHAVIOURS = ("shipped", "posterior")
 
 
 class Record(Enum):
@@ -70,6 +74,15 @@ def _record(name: str, value: Any) -> Record:
             f"{', '.join(names)} (which series to keep){suggest(str(value), names)}"
         )
     return Record(value)
+
+
+def _behaviour(name: str, value: Any) -> str:
+    if value not in BEHAVIOURS:
+        raise ScenarioError(
+            f"{name} = {value!r} is not allowed: expected one of {', '.join(BEHAVIOURS)} (the shipped "
+            f"behavioural set, or a posterior particle per world){suggest(str(value), BEHAVIOURS)}"
+        )
+    return str(value)
 
 
 def _threads(name: str, value: Any) -> int | str:
@@ -145,6 +158,9 @@ class RunSettings:
     resume: bool = setting(True, _yes_no, "skip a complete run, resume a killed one")
     progress: Any = setting("auto", _progress, "progress bar: auto, true or false")
     plots: bool = setting(True, _yes_no, "write the standard figures")
+    behaviour: str = setting(
+        "shipped", _behaviour, "behavioural parameters: shipped (conf/behaviour.yaml) or posterior"
+    )
     scenario_file: str | None = setting(None, _scenario_file, "a scenario YAML anywhere")
     design: Any = setting(None, _design, "a sampled design run as one batch")
 

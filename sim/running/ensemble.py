@@ -33,6 +33,7 @@ from sim.core.kernel import run_chunk
 from sim.core.outcomes import series_table
 from sim.core.streams import GROUP
 from sim.inputs.params import Params, build_params
+from sim.inputs.posterior import posterior_params
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
 from sim.inputs.settings import check_run_setting
@@ -374,6 +375,38 @@ def assemble(
     )
 
 
+def behaviour_params(
+    s: Scenario,
+    behaviour: str,
+    worlds: int,
+    seed: int,
+    params: pd.DataFrame | None = None,
+    first_world: int = 0,
+) -> tuple[pd.DataFrame | None, np.ndarray | None]:
+    """The run's per-world parameter table and each world's particle (None with ``"shipped"``).
+
+    With ``behaviour="posterior"`` every world gets a particle of the posterior sample
+    (:func:`sim.inputs.posterior.posterior_params`: it depends only on the seed and the world
+    index); a column of the user's ``params`` table wins over the posterior's column of the same
+    field (the user asked for that value), the other posterior columns are added to it.
+
+    Raises:
+        ScenarioError: ``behaviour`` is not one of :data:`sim.inputs.settings.BEHAVIOURS`.
+    """
+    check_run_setting("behaviour", behaviour)
+    if behaviour == "shipped":
+        return params, None
+    particles, table = posterior_params(s, worlds, seed, first_world)
+    if params is not None and len(params.columns):
+        if len(params) != worlds:
+            raise ScenarioError(
+                f"params has {len(params)} rows, which is not allowed: expected one row per world ({worlds})"
+            )
+        user = params.reset_index(drop=True)
+        table = pd.concat([table.drop(columns=[c for c in table.columns if c in user.columns]), user], axis=1)
+    return table, particles
+
+
 def prepare(
     scenario: str | Path | Scenario,
     worlds: int,
@@ -403,6 +436,7 @@ def run(
     progress: bool = False,
     workers: int = 1,
     threads: int | None = None,
+    behaviour: str = "shipped",
 ) -> Results:
     """Run ``worlds`` possible histories of a scenario, all at once.
 
@@ -422,14 +456,19 @@ def run(
         threads: chunks this process steps at once, one per thread. None: every core it may
             use, or one with ``workers > 1`` or inside a joblib worker (results are identical
             for any number).
+        behaviour: ``"shipped"`` (the behavioural point estimate conf/behaviour.yaml, through the
+            scenario) or ``"posterior"``: each world runs with one particle of the shipped
+            posterior sample conf/posterior.parquet (see :mod:`sim.inputs.posterior`; columns of
+            ``params`` win over the posterior's), recorded in ``Results.particles``.
 
     Returns:
         :class:`~sim.running.results.Results` with one row per world.
 
     Raises:
-        ScenarioError: for a bad scenario, parameter table or run setting.
+        ScenarioError: for a bad scenario, parameter table, run setting or ``behaviour``.
     """
     s = prepare(scenario, worlds, days, seed, record, chunk_worlds, first_world, workers, threads)
+    params, particles = behaviour_params(s, behaviour, worlds, seed, params, first_world)
     bounds = plan_chunks(worlds, first_world, chunk_worlds, lanes(workers, threads))
     check_params(s, worlds, params, bounds)
     bar = None
@@ -446,4 +485,6 @@ def run(
     finally:
         if bar is not None:
             bar.close()
-    return assemble(s, [parts[lo] for lo, _ in bounds], seed, days, record, params)
+    out = assemble(s, [parts[lo] for lo, _ in bounds], seed, days, record, params)
+    out.particles = particles
+    return out

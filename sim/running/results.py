@@ -25,6 +25,8 @@ class Results:
         ceasefires: one row per ceasefire of every world (columns in
             :data:`sim.core.outcomes.CEASEFIRE_COLUMNS`), up to
             :data:`sim.core.outcomes.MAX_CEASEFIRES` per world.
+        particles: with ``behaviour="posterior"``, the posterior particle each world ran with
+            (row ``i`` of ``worlds``; :mod:`sim.inputs.posterior`), else None.
     """
 
     worlds: pd.DataFrame
@@ -35,6 +37,7 @@ class Results:
     params: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     ceasefires: pd.DataFrame | None = None
+    particles: np.ndarray | None = None
 
     def summary(self) -> dict[str, Any]:
         """Headline figures: share reaching a ceasefire, durations, collapse causes."""

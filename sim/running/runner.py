@@ -175,6 +175,18 @@ def _save_chunk(cdir: Path, lo: int, hi: int, result, record: str) -> None:
     write_parquet_atomic(table, cdir / _span_name("worlds", lo, hi), fields=field_metadata("worlds"))
 
 
+def _saved_parts(cdir: Path) -> list:
+    """The saved chunks' results in world order: (worlds, series or None, ceasefires or None)."""
+    return [
+        (
+            pd.read_parquet(cdir / _span_name("worlds", lo, hi)),
+            _read(cdir / _span_name("series", lo, hi)),
+            _read(cdir / _span_name("ceasefires", lo, hi)),
+        )
+        for lo, hi in _done_spans(cdir)
+    ]
+
+
 def run_checkpointed(
     run_dir: str | Path,
     scenario: Scenario,
@@ -189,13 +201,14 @@ def run_checkpointed(
     key: str | None = None,
     resume: bool = True,
     threads: int | None = None,
+    behaviour: str = "shipped",
 ) -> tuple[Results, dict[str, Any]]:
     """Run a scenario with every finished chunk saved, resuming from saved chunks.
 
     Args:
         run_dir: directory of the run (it must exist); checkpoints go to ``run_dir/.chunks``.
-        scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads: as
-            :func:`sim.run`.
+        scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads, behaviour:
+            as :func:`sim.run`.
         progress: show a progress bar (worlds done, worlds per second, time left).
         key: config hash of the run; checkpoints made under another key are discarded.
         resume: keep checkpoints of an interrupted run with the same key (False: start over).
@@ -205,6 +218,7 @@ def run_checkpointed(
     """
     run_dir = Path(run_dir)
     s = ensemble.prepare(scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads)
+    params, particles = ensemble.behaviour_params(s, behaviour, worlds, seed, params)
     lanes = ensemble.lanes(workers, threads)
     bounds = ensemble.plan_chunks(worlds, 0, chunk_worlds, lanes)
     ensemble.check_params(s, worlds, params, bounds)
@@ -234,15 +248,8 @@ def run_checkpointed(
     finally:
         if bar is not None:
             bar.close()
-    parts = [
-        (
-            pd.read_parquet(cdir / _span_name("worlds", lo, hi)),
-            _read(cdir / _span_name("series", lo, hi)),
-            _read(cdir / _span_name("ceasefires", lo, hi)),
-        )
-        for lo, hi in _done_spans(cdir)
-    ]
-    results = ensemble.assemble(s, parts, seed, days, record, params)
+    results = ensemble.assemble(s, _saved_parts(cdir), seed, days, record, params)
+    results.particles = particles
     if len(results.worlds) != worlds:  # never expected: a foreign file in .chunks
         raise RuntimeError(
             f"checkpoints in {cdir} hold {len(results.worlds)} worlds, expected "
