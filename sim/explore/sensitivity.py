@@ -264,10 +264,9 @@ def run(
     outputs = pattern_scores(sim, ranges, int(worlds), C.sub_seed(seed, 1), float(cfg.nan_penalty))
     table = screen(outputs, ranges.names, [p.id for p in all_patterns], int(trajectories), rng)
     table = table.rename(columns={"output": "pattern"})
-    weights = {p.id: float(cfg.patterns.get(p.id, 1.0)) for p in all_patterns}
     episode = {p.id: p.episode for p in all_patterns}
     table.insert(1, "episode", table["pattern"].map(episode))
-    table.insert(2, "fitted", table["pattern"].map(weights) > 0)
+    table.insert(2, "fitted", table["pattern"].isin({p.id for p in fitted}))
     table["identified"] &= table["fitted"]
     info = {n: (ranges.lo[j], ranges.hi[j], ranges.log[j], ranges.why[j]) for j, n in enumerate(ranges.names)}
     info[DUMMY] = (0.0, 1.0, False, "noise reference: read by no rule of the model")
