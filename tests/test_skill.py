@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.explore import calibration as C
 from sim.report import outofsample as O
 from sim.report import patterns as V
 from sim.report import skill as K
@@ -192,7 +193,7 @@ def test_no_fitted_pattern_reads_a_held_out_episode():
 
 def test_systematic_resampling_follows_the_weights():
     rng = np.random.default_rng(3)
-    idx = O.systematic_resample(np.array([0.5, 0.25, 0.25, 0.0]), 400, rng)
+    idx = C.systematic_resample(np.array([0.5, 0.25, 0.25, 0.0]), 400, rng)
     counts = np.bincount(idx, minlength=4)
     assert counts.tolist() == [200, 100, 100, 0]
 

@@ -31,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
         "2 cores), its quick block (CI, a few minutes) or none",
     )
     ap.add_argument(
+        "--behaviour",
+        choices=("posterior", "shipped"),
+        default="posterior",
+        help="in-sample parameters: the shipped posterior sample, one particle per world (default), "
+        "or the point estimate conf/behaviour.yaml",
+    )
+    ap.add_argument(
         "--no-counterfactuals", action="store_true", help="skip the counterfactual comparison table"
     )
     return ap
@@ -56,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         counterfactuals=not args.no_counterfactuals,
         out_of_sample=args.out_of_sample,
+        behaviour=args.behaviour,
         command=f"{PROG} {argv_text}".strip(),
     )
     passed, judged = pass_fraction(outcomes)

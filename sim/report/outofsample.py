@@ -82,20 +82,11 @@ def fold_config(cfg, quick: bool):
     return OmegaConf.merge(cfg, {k: v for k, v in oos.items() if k in cfg}), oos
 
 
-def systematic_resample(weights: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of ``size`` equal-weight draws from normalised ``weights`` (systematic
-    resampling: one uniform, evenly spaced positions; Kitagawa 1996)."""
-    c = np.cumsum(np.asarray(weights, float))
-    c /= c[-1]
-    positions = (rng.random() + np.arange(size)) / size
-    return np.minimum(np.searchsorted(c, positions), len(c) - 1)
-
-
 def predict(fold_cfg, oos: dict, theta: np.ndarray, w: np.ndarray, names, episodes, seed: int) -> V.Runs:
     """Posterior predictive runs of ``episodes``: particles resampled from ``theta`` by weight,
     each repeated for ``predict_worlds_per_particle`` worlds."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    idx = systematic_resample(w, int(oos["predict_particles"]), rng)
+    idx = C.systematic_resample(np.asarray(w, float), int(oos["predict_particles"]), rng)
     table = pd.DataFrame(
         np.repeat(theta[idx], int(oos["predict_worlds_per_particle"]), axis=0),
         columns=[f"behaviour.{n}" for n in names],

@@ -240,6 +240,7 @@ def run_episodes(
     overrides: Mapping[str, Any] | None = None,
     workers: int = 1,
     chunk_worlds: int = 2048,
+    behaviour: str = "shipped",
 ) -> dict[str, EpisodeRun]:
     """Run every episode (or ``names``) once, each as one batch of ``worlds`` worlds.
 
@@ -249,6 +250,8 @@ def run_episodes(
         overrides: dotted scenario fields applied to every episode when loading it (e.g.
             ``{"behaviour.accept_per_day": 0.05}``).
         workers: processes per run (results do not depend on it).
+        behaviour: ``"shipped"`` (conf/behaviour.yaml) or ``"posterior"`` (each world a particle
+            of the shipped posterior sample; ``EpisodeRun.params`` then holds its values).
     """
     out = {}
     for name in names or list(EPISODES):
@@ -264,6 +267,7 @@ def run_episodes(
             record="daily" if ep.daily else "none",
             workers=workers,
             chunk_worlds=chunk_worlds,
+            behaviour=behaviour,
         )
         daily = daily_arrays(res.worlds, res.timeseries, days) if ep.daily else {}
         out[name] = EpisodeRun(name, s, days, res.worlds, daily, params)

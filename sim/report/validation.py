@@ -414,23 +414,36 @@ def _failures_and_notes(outcomes: Sequence[Outcome], explanations: Mapping[str, 
     return lines
 
 
-def _counterfactual_table(counterfactuals: Mapping[str, dict[str, Any]]) -> list[str]:
-    """Headline outcomes of the counterfactuals (rows of :func:`counterfactual_rows`)."""
+def _counterfactual_table(counterfactuals: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Effects of the counterfactuals with credible intervals (tables of
+    :func:`counterfactual_effects`)."""
     lines = [
         "",
-        "## Counterfactuals (no observations; shown for comparison with their base episode)",
+        "## Counterfactuals: effects with 90% credible intervals across the posterior",
         "",
-        "| scenario | worlds | ceasefire reached | median first ceasefire, days | most common end "
-        "| median TTP attacks |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "Each counterfactual against its base episode, same seed, same particle per world "
+        "(`behaviour=posterior`, `sim.report.effects`): the effect is the difference per particle, "
+        "its median and 90% interval across particles. The interval holds the Monte Carlo noise of "
+        "the worlds each particle gets as well as the posterior's uncertainty.",
+        "",
+        "| counterfactual | measure | base | counterfactual | effect | 90% credible interval | "
+        "worlds per particle |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, row in counterfactuals.items():
-        lines.append(
-            f"| {name} | {row['worlds']} | {row['ceasefire_share']:.0%} | "
-            f"{_fmt(row['ceasefire_days_median'])} | {row['top_cause']} | "
-            f"{_fmt(row['ttp_attacks_median'])} |"
-        )
+    for name, t in counterfactuals.items():
+        for r in t.itertuples():
+            lines.append(
+                f"| {name} | {r.meaning} | {_fmt_effect(r.base)} | {_fmt_effect(r.alternative)} | "
+                f"{_fmt_effect(r.effect)} | {_fmt_effect(r.effect_lo)} to {_fmt_effect(r.effect_hi)} | "
+                f"{r.worlds_per_particle:.0f} |"
+            )
     return lines
+
+
+def _fmt_effect(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    return f"{v:.2f}" if abs(v) < 1 else f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}"
 
 
 @dataclass
@@ -443,7 +456,7 @@ class ReportData:
         command: the command that wrote the report. behaviour_note: which parameters ran.
         figure_names: the figures written beside the report.
         oos: out-of-sample scores (:func:`sim.report.outofsample.out_of_sample`) or None.
-        counterfactuals: rows of :func:`counterfactual_rows` or None.
+        counterfactuals: tables of :func:`counterfactual_effects` or None.
     """
 
     outcomes: Sequence[Outcome]
@@ -453,7 +466,7 @@ class ReportData:
     behaviour_note: str
     figure_names: Sequence[str] = ()
     oos: pd.DataFrame | None = None
-    counterfactuals: Mapping[str, dict[str, Any]] | None = None
+    counterfactuals: Mapping[str, pd.DataFrame] | None = None
 
 
 def report_markdown(data: ReportData, explanations: Mapping[str, str] | None = None) -> str:
@@ -469,45 +482,58 @@ def report_markdown(data: ReportData, explanations: Mapping[str, str] | None = N
     return "\n".join(lines)
 
 
-def counterfactual_rows(worlds: int, seed: int, workers: int = 1) -> dict[str, dict[str, Any]]:
-    """Headline outcomes of the base episodes' counterfactuals, over the base's horizon."""
-    out = {}
-    base = {
-        "kabul_2022_full_delivery": "kabul_2022",
-        "kabul_2022_no_mediator": "kabul_2022",
-        "secret_talks_2020_no_unity_demand": "secret_talks_2020",
-        "ceasefire_2021_prisoners_first": "ceasefire_2021",
+COUNTERFACTUAL_BASE = {
+    "kabul_2022_full_delivery": "kabul_2022",
+    "kabul_2022_no_mediator": "kabul_2022",
+    "secret_talks_2020_no_unity_demand": "secret_talks_2020",
+    "ceasefire_2021_prisoners_first": "ceasefire_2021",
+}
+"""The base episode of each counterfactual of :data:`sim.report.patterns.COUNTERFACTUALS`."""
+
+
+def counterfactual_effects(worlds_per_particle: int, seed: int, workers: int = 1) -> dict[str, pd.DataFrame]:
+    """Effects of every counterfactual against its base episode over the base's horizon, under
+    the shipped posterior (:func:`sim.report.effects.effects`), ``worlds_per_particle`` worlds
+    for each particle of the posterior sample."""
+    from sim.inputs.posterior import load_posterior
+    from sim.report.effects import effects
+
+    worlds = worlds_per_particle * len(load_posterior())
+    cache: dict[str, Any] = {}
+
+    def result(name: str, base: str):
+        if name not in cache:
+            s = load_scenario(name)
+            cache[name] = run(
+                s,
+                worlds=worlds,
+                days=horizon_days(s, EPISODES[base]),
+                seed=episode_seed(seed, base),
+                workers=workers,
+                behaviour="posterior",
+            )
+        return cache[name]
+
+    return {
+        name: effects(
+            result(COUNTERFACTUAL_BASE[name], COUNTERFACTUAL_BASE[name]),
+            result(name, COUNTERFACTUAL_BASE[name]),
+        )
+        for name in COUNTERFACTUALS
     }
-    for name in COUNTERFACTUALS:
-        for n in (base[name], name):
-            if n in out:
-                continue
-            s = load_scenario(n)
-            days = horizon_days(s, EPISODES[base[name]])
-            w = run(s, worlds=worlds, days=days, seed=episode_seed(seed, base[name]), workers=workers).worlds
-            reached = w[w["ceasefire_reached"]]
-            causes = reached["collapse_cause"].astype(str).value_counts()
-            out[n] = {
-                "worlds": len(w),
-                "ceasefire_share": float(w["ceasefire_reached"].mean()),
-                "ceasefire_days_median": float(reached["ceasefire_days"].median())
-                if len(reached)
-                else float("nan"),
-                "top_cause": (
-                    f"{causes.index[0].replace('_', ' ')} ({causes.iloc[0] / len(reached):.0%})"
-                    if len(reached)
-                    else "n/a"
-                ),
-                "ttp_attacks_median": float(w["ttp_attacks"].median()),
-            }
-    return out
 
 
-def _behaviour_note() -> str:
+def _behaviour_note(behaviour: str) -> str:
+    """Which behavioural parameters the in-sample runs used."""
+    from sim.inputs.posterior import POSTERIOR_FILE, load_posterior
     from sim.inputs.scenarios import BEHAVIOUR_FILE
 
-    if not BEHAVIOUR_FILE.is_file():
-        return "Shared behavioural parameters: the schema defaults (no conf/behaviour.yaml)."
+    if behaviour == "posterior":
+        return (
+            f"Behavioural parameters: the shipped posterior sample (`conf/{POSTERIOR_FILE.name}`, "
+            f"{len(load_posterior())} particles of the calibration, `conf/pinned.md`): each world runs "
+            "with one particle, so the intervals carry the posterior's uncertainty."
+        )
     produced = next(
         (
             ln.lstrip("# ").strip()
@@ -516,7 +542,7 @@ def _behaviour_note() -> str:
         ),
         "",
     )
-    return f"Shared behavioural parameters: `conf/behaviour.yaml`. {produced}"
+    return f"Behavioural parameters: the shipped point estimate `conf/behaviour.yaml`. {produced}"
 
 
 def _patterns_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
@@ -559,9 +585,14 @@ def write_report(
     counterfactuals: bool = True,
     out_of_sample: str = "full",
     command: str = "python -m sim.validate",
+    behaviour: str = "posterior",
+    counterfactual_worlds_per_particle: int = 20,
 ) -> tuple[Path, list[Outcome]]:
     """Run every episode, score it, run the out-of-sample folds and write ``report.md``,
-    ``patterns.csv``, ``scores.csv``, ``out_of_sample.csv`` and the figures.
+    ``patterns.csv``, ``scores.csv``, ``out_of_sample.csv``, ``counterfactuals.csv`` and the
+    figures. ``behaviour`` is the in-sample parameter set (``posterior``: the shipped posterior
+    sample, one particle per world; ``shipped``: the point estimate); counterfactual effects always
+    run under the posterior, ``counterfactual_worlds_per_particle`` worlds for each particle.
 
     Returns:
         (path of report.md, outcomes).
@@ -574,7 +605,7 @@ def write_report(
         raise ValueError(f"out_of_sample={out_of_sample!r}: allowed values are {OUT_OF_SAMPLE_CHOICES}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    runs = run_episodes(worlds, seed, workers=workers)
+    runs = run_episodes(worlds, seed, workers=workers, behaviour=behaviour)
     outcomes = evaluate_all(runs, seed=seed)
     scores = score_table(runs, [o.pattern for o in outcomes])
     scores.to_csv(out / "scores.csv", index=False)
@@ -582,10 +613,19 @@ def write_report(
     if out_of_sample != "none":
         oos = run_out_of_sample(load_config(False, []), quick=out_of_sample == "quick", workers=workers)
         oos.to_csv(out / "out_of_sample.csv", index=False)
-    caption = f"{worlds} worlds per episode, seed {seed}; parameters: conf/behaviour.yaml"
+    caption = f"{worlds} worlds per episode, seed {seed}; parameters: " + (
+        "the posterior sample" if behaviour == "posterior" else "conf/behaviour.yaml"
+    )
     figs = figures(outcomes, out, caption)
-    cf = counterfactual_rows(worlds, seed, workers) if counterfactuals else None
-    data = ReportData(outcomes, runs, scores, command, _behaviour_note(), [f.name for f in figs], oos, cf)
+    cf = (
+        counterfactual_effects(counterfactual_worlds_per_particle, seed, workers) if counterfactuals else None
+    )
+    if cf:
+        pd.concat([t.assign(counterfactual=n) for n, t in cf.items()]).to_csv(
+            out / "counterfactuals.csv", index=False
+        )
+    note = _behaviour_note(behaviour)
+    data = ReportData(outcomes, runs, scores, command, note, [f.name for f in figs], oos, cf)
     path = out / "report.md"
     path.write_text(report_markdown(data), encoding="utf-8")
     _patterns_table(outcomes).to_csv(out / "patterns.csv", index=False)
