@@ -281,3 +281,27 @@ def test_shipped_behaviour_is_read_by_scenarios():
     s = sim.load_scenario("ceasefire_2021")
     for k, v in values.items():
         assert getattr(s.behaviour, k) == pytest.approx(v), k
+
+
+def test_counterfactual_effects_come_with_credible_intervals():
+    from sim.report.validation import counterfactual_effects
+
+    cf = counterfactual_effects(2, seed=3)
+    assert set(cf) == set(V.COUNTERFACTUALS)
+    for name, t in cf.items():
+        assert list(t["measure"]) == ["ceasefire_days_median", "survives_90_days", "ttp_attacks_mean"]
+        assert (t["worlds_per_particle"] == 2).all(), name
+        ok = t.dropna(subset=["effect"])
+        assert len(ok) >= 2, name
+        assert (ok["effect_lo"] <= ok["effect"] + 1e-9).all() and (ok["effect"] <= ok["effect_hi"] + 1e-9).all()
+
+
+def test_python_m_sim_validate_is_the_command():
+    out = subprocess.run(
+        [sys.executable, "-m", "sim.validate", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--out-of-sample" in out and "--behaviour" in out
+    bad = subprocess.run(
+        [sys.executable, "-m", "sim.validate", "--out-of-sample", "huge"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "invalid choice: 'huge'" in bad.stderr and "Traceback" not in bad.stderr
