@@ -211,3 +211,13 @@ def test_quick_out_of_sample_scores_every_held_out_pattern():
         assert np.isfinite(table[col]).all(), col
         assert (table[col] >= 0).all(), col
     assert not math.isnan(O.summaries(table)["time split"].iloc[-1]["gain_vs_null_nats"])
+
+
+def test_worlds_censored_before_the_observation_are_left_out():
+    """A ceasefire censored after 5 days (it began just before the horizon) says nothing about
+    an observation of 50 days: it is dropped, not allowed to shrink the scored window."""
+    p = _pattern("shakai_2004.ceasefire_days")
+    d = np.r_[np.full(100, 50.0), [5.0]]
+    cens = np.r_[np.zeros(100, bool), [True]]
+    s = K.score_pattern(p, {"shakai_2004": _shakai_run(d, cens)}, [])
+    assert s.worlds == 100 and s.censored_share == 0.0

@@ -167,16 +167,23 @@ def _score_event(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScor
 
 
 def _ensemble(p: Pattern, runs: Runs) -> tuple[S.EnsembleForecast, float]:
-    """The simulated values as a forecast, censored at one common horizon: the smallest value at
-    which a world was still running (every world is known up to it; a ceasefire that began late
-    is censored earlier than the episode's horizon), or the episode's horizon."""
+    """The simulated values as a forecast censored at one common horizon.
+
+    A world still running when the simulation ends (``ScoreSpec.censored``) is known only to
+    exceed its value. Worlds censored before the observation (a ceasefire that began a few days
+    before the horizon) say nothing about it and are dropped, as Kaplan-Meier's independent
+    censoring allows; the common horizon is then the smallest value of the remaining censored
+    worlds (every kept world is known up to it), or the episode's horizon, and a world whose value
+    passes it counts as beyond it."""
     x = _per_world(p, runs)
     cens = (
         np.zeros(len(x), bool)
         if p.score.censored is None
         else np.asarray(p.score.censored(runs), bool).reshape(-1)
     )
-    keep = ~np.isnan(x)
+    lo, hi = observation(p)
+    need = hi if math.isfinite(hi) else lo
+    keep = ~np.isnan(x) & ~(cens & (x < need))
     x, cens = x[keep], cens[keep]
     days = float(runs[p.episode].days)
     horizon = min(float(x[cens].min()), days) if cens.any() else days
