@@ -163,7 +163,8 @@ def test_skill_summary_sums_gains_and_averages_skill():
     assert s.loc["a", "gain_vs_null_nats"] == pytest.approx(1.5)
     assert s.loc["total", "gain_vs_null_nats"] == pytest.approx(0.5)
     assert s.loc["total", "gain_vs_base_nats"] == pytest.approx(1.0)
-    assert s.loc["a", "skill_vs_null"] == pytest.approx(1 - np.sqrt(0.5 * 1.0))
+    assert s.loc["a", "skill_vs_null"] == pytest.approx(0.25)  # median of 0.5 and 0
+    assert s.loc["total", "skill_vs_null"] == pytest.approx(0.5)  # median of 0.5, 0 and 0.75
     assert s.loc["total", "beats_null"] == 2 and s.loc["total", "patterns"] == 3
 
 

@@ -293,7 +293,9 @@ def test_counterfactual_effects_come_with_credible_intervals():
         assert (t["worlds_per_particle"] == 2).all(), name
         ok = t.dropna(subset=["effect"])
         assert len(ok) >= 2, name
-        assert (ok["effect_lo"] <= ok["effect"] + 1e-9).all() and (ok["effect"] <= ok["effect_hi"] + 1e-9).all()
+        assert (ok["effect_lo"] <= ok["effect"] + 1e-9).all() and (
+            ok["effect"] <= ok["effect_hi"] + 1e-9
+        ).all()
 
 
 def test_python_m_sim_validate_is_the_command():

@@ -23,7 +23,7 @@ forecast that puts little mass on the exact value; the log score is the only loc
 and sums over patterns in one unit (nats), so it gives the totals.
 
 Skill: the information gain ``ignorance(null) - ignorance(model)`` in nats (summed per episode
-and in total) and the quadratic skill ``1 - CRPS(model) / CRPS(null)`` (or Brier; averaged over
+and in total) and the quadratic skill ``1 - CRPS(model) / CRPS(null)`` (or Brier; the median over
 patterns, since CRPS units differ).
 
 Informative passes: a pass of the 90%-interval rule counts as informative only when the same
@@ -229,13 +229,13 @@ def score_table(
 
 
 def _mean_skill(model: pd.Series, null: pd.Series) -> float:
-    """Quadratic skill of several patterns: ``1 - geometric mean of model / null``. CRPS units
-    differ between patterns (days, attacks) so the scores cannot be summed; the geometric mean
-    of the ratios is free of units, equals the per-pattern skill for one pattern, and is not
-    dominated by one pattern whose null happens to score near 0 as an arithmetic mean would."""
-    ratio = np.asarray(model, float) / np.asarray(null, float)
-    ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
-    return float(1 - np.exp(np.mean(np.log(ratio)))) if len(ratio) else float("nan")
+    """Quadratic skill of several patterns: the median over patterns of ``1 - model / null``.
+    CRPS units differ between patterns (days, attacks), so the scores cannot be summed; a mean
+    of the ratios (arithmetic or geometric) is ruled by one pattern whose null or model scores
+    near 0 (an observed range the forecast lies wholly inside has a CRPS of 0), the median is not."""
+    m, n = np.asarray(model, float), np.asarray(null, float)
+    ok = np.isfinite(m) & np.isfinite(n) & (n > 0)
+    return float(np.median(1 - m[ok] / n[ok])) if ok.any() else float("nan")
 
 
 def skill_summary(table: pd.DataFrame, by: str | None = "episode") -> pd.DataFrame:

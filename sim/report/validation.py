@@ -258,8 +258,8 @@ SKILL_GUIDE = (
     "training set, e.g. their ceasefire durations, monthly attack rates and event outcomes). "
     "Gain in nats: summed log-score advantage of the model (positive: the model put more "
     "probability on what happened). Skill: 1 - score(model) / score(null) for the CRPS or Brier "
-    "score, over several patterns 1 - the geometric mean of those ratios (1 perfect, 0 no better, "
-    "negative worse). See `sim/report/skill.py`."
+    "score, over several patterns the median of that (1 perfect, 0 no better, negative worse). "
+    "See `sim/report/skill.py`."
 )
 
 
