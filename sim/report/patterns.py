@@ -708,7 +708,10 @@ def _secret_talks_2020_course() -> list[Pattern]:
 
 
 def _secret_talks_2020_violence() -> list[Pattern]:
-    """Attacks and casualties in and after the 2020 talks (worlds without a ceasefire)."""
+    """Attacks and casualties in and after the 2020 talks (worlds without a ceasefire).
+
+    Long because it declares each of the episode's patterns as data, one entry each.
+    """
     o = _observed("secret_talks_2020")
     k_talks, v_talks = _one(o["ttp_attacks_talks_min"])
     k_after, v_after = _one(o["ttp_attacks_after"])
