@@ -441,6 +441,19 @@ def _lead_of_first(x: np.ndarray) -> float:
     return float(shares[0] - shares[1:].max())
 
 
+def _cause_score(cause: str, per_world: Callable[[Runs], np.ndarray] | None = None) -> ScoreSpec:
+    """Scoring of the cause that ended a ceasefire: an event against one of the k causes at
+    1/k, the base rate counting the other episodes that ended by the same cause."""
+    return ScoreSpec(
+        "event",
+        family="ended_by",
+        category=cause,
+        per_world=per_world,
+        null_p=1.0 / len(CAUSES_ENDED),
+        null_why=f"one of the {len(CAUSES_ENDED)} ways a ceasefire ends",
+    )
+
+
 # --- 2004: a ceasefire that lasted 50 days ----------------------------------------------------
 
 
@@ -500,13 +513,7 @@ def _waziristan_2006() -> list[Pattern]:
             "ended_by",
             lambda r, c=o["ended_by"]: r["waziristan_2006"].cause_is(c).astype(float),
             unit="share",
-            score=ScoreSpec(
-                "event",
-                family="ended_by",
-                category=o["ended_by"],
-                null_p=1.0 / len(CAUSES_ENDED),
-                null_why=f"one of the {len(CAUSES_ENDED)} ways a ceasefire ends",
-            ),
+            score=_cause_score(o["ended_by"]),
         ),
     ]
 
@@ -869,15 +876,11 @@ def _ceasefire_2021() -> list[Pattern]:
             lambda r, c=o["ended_by"]: _cause_codes(r["ceasefire_2021"], c),
             reduce=_lead_of_first,
             unit="share",
-            score=ScoreSpec(
-                "event",
-                family="ended_by",
-                category=o["ended_by"],
-                per_world=lambda r, c=o["ended_by"]: np.where(
+            score=_cause_score(
+                o["ended_by"],
+                lambda r, c=o["ended_by"]: np.where(
                     r["ceasefire_2021"].ended(), r["ceasefire_2021"].cause_is(c), np.nan
                 ),
-                null_p=1.0 / len(CAUSES_ENDED),
-                null_why=f"one of the {len(CAUSES_ENDED)} ways a ceasefire ends",
             ),
             opposite=(-1.0, 0.0),
         ),
@@ -1203,13 +1206,7 @@ def _dated_observations() -> list[Pattern]:
             "ended_by",
             lambda r, cause=k["ended_by"]: r["kabul_2022"].cause_is(cause).astype(float),
             unit="share",
-            score=ScoreSpec(
-                "event",
-                family="ended_by",
-                category=k["ended_by"],
-                null_p=1.0 / len(CAUSES_ENDED),
-                null_why=f"one of the {len(CAUSES_ENDED)} ways a ceasefire ends",
-            ),
+            score=_cause_score(k["ended_by"]),
         ),
         Pattern(
             "kabul_2022.ttp_attacks_2022",
