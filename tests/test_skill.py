@@ -3,6 +3,7 @@ out-of-sample folds, on cases with a known answer."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -222,3 +223,26 @@ def test_worlds_censored_before_the_observation_are_left_out():
     cens = np.r_[np.zeros(100, bool), [True]]
     s = K.score_pattern(p, {"shakai_2004": _shakai_run(d, cens)}, [])
     assert s.worlds == 100 and s.censored_share == 0.0
+
+
+def test_one_sided_bounds_are_counted_apart():
+    t = pd.DataFrame(
+        {
+            "episode": ["a", "a"],
+            "model": [1.0, 1.0],
+            "null": [2.0, 2.0],
+            "base": [2.0, 2.0],
+            "ign_model": [0.1, 1.0],
+            "ign_null": [2.0, 1.5],
+            "ign_base": [2.0, 1.5],
+            "one_sided": [True, False],
+        }
+    )
+    s = K.skill_summary(t).set_index("episode")
+    assert s.loc["total", "gain_vs_null_nats"] == pytest.approx(2.4)
+    assert s.loc["total without one-sided bounds", "gain_vs_null_nats"] == pytest.approx(0.5)
+    p = _pattern("shakai_2004.ceasefire_days")
+    runs = {"shakai_2004": _shakai_run(np.full(100, 40.0))}
+    assert K.score_pattern(p, runs, []).one_sided is False
+    bound = dataclasses.replace(p, observed=(0.0, 60.0))
+    assert K.score_pattern(bound, runs, []).one_sided is True

@@ -117,6 +117,9 @@ def run_fold(cfg_dict: dict, fold: Fold, index: int, quick: bool) -> pd.DataFram
     table["train_patterns"] = len(train)
     table["generations"] = len(post["history"])
     table["tolerance"] = post["history"][-1]["tolerance"]
+    table["particles"] = int(cfg.particles)
+    table["worlds_per_draw"] = int(cfg.worlds_per_draw)
+    table["predict_worlds"] = len(runs[needed[0]].worlds)
     return table
 
 

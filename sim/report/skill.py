@@ -57,6 +57,8 @@ class PatternScore:
         worlds: worlds scored (after dropping worlds where the quantity does not apply).
         censored_share: share of those worlds still running at the horizon.
         p_model: events: the model's smoothed probability of what happened.
+        one_sided: the observation is a one-sided bound ("at most 26", "over 100"): a weak
+            test, on which a forecast gains over a wide know-nothing null with little effort.
     """
 
     pattern: str
@@ -72,6 +74,7 @@ class PatternScore:
     worlds: int
     censored_share: float = 0.0
     p_model: float = float("nan")
+    one_sided: bool = False
 
 
 def scored(patterns: Iterable[Pattern]) -> list[Pattern]:
@@ -204,8 +207,17 @@ def _score_value(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScor
     a, b = _log_interval(p)
     crps = [S.crps(f, lo, hi, window) for f in (model, null, base)]
     ign = [S.log_score(f, a, b) for f in (model, null, base)]
+    one_sided = (lo <= 0 and math.isfinite(hi)) or math.isinf(hi)
     return PatternScore(
-        p.id, p.episode, p.score.form, "crps", *crps, *ign, ens.n, censored_share=ens.censored_share
+        p.id,
+        p.episode,
+        p.score.form,
+        "crps",
+        *crps,
+        *ign,
+        ens.n,
+        censored_share=ens.censored_share,
+        one_sided=one_sided,
     )
 
 
@@ -241,7 +253,9 @@ def _mean_skill(model: pd.Series, null: pd.Series) -> float:
 def skill_summary(table: pd.DataFrame, by: str | None = "episode") -> pd.DataFrame:
     """Skill per group (``by``) and in total: information gain over each null in nats (summed),
     quadratic skill over patterns (:func:`_mean_skill`), and how many patterns the model beats
-    each null on (log score)."""
+    each null on (log score). A last row gives the total without the one-sided bounds (events and
+    point or two-sided observations only), where the model cannot gain by merely being narrower
+    than the know-nothing null."""
 
     def one(t: pd.DataFrame) -> dict:
         return {
@@ -259,6 +273,9 @@ def skill_summary(table: pd.DataFrame, by: str | None = "episode") -> pd.DataFra
         for key, t in table.groupby(by, sort=False):
             rows.append({by: key, **one(t)})
     rows.append({**({by: "total"} if by else {}), **one(table)})
+    if "one_sided" in table and table["one_sided"].any() and not table["one_sided"].all():
+        sharp = table[~table["one_sided"].astype(bool)]
+        rows.append({**({by: "total without one-sided bounds"} if by else {}), **one(sharp)})
     return pd.DataFrame(rows)
 
 

@@ -232,7 +232,7 @@ def _skill_rows(summary: pd.DataFrame, key: str) -> list[str]:
     out = []
     for r in summary.itertuples():
         name = getattr(r, key)
-        label = f"**{name}**" if name == "total" else name
+        label = f"**{name}**" if str(name).startswith("total") else name
         out.append(
             f"| {label} | {r.patterns} | {r.gain_vs_null_nats:+.2f} | {r.gain_vs_base_nats:+.2f} | "
             f"{r.skill_vs_null:+.2f} | {r.skill_vs_base:+.2f} | {r.beats_null}/{r.patterns} | "
@@ -269,7 +269,7 @@ def _out_of_sample_section(oos: pd.DataFrame | None, command: str) -> list[str]:
         return [
             "## Out of sample",
             "",
-            f"Not run in this report (`{command}` without `--out-of-sample none` runs it).",
+            "Not run in this report (written with `--out-of-sample none`; `python -m sim.validate` runs it).",
             "",
         ]
     from sim.report.outofsample import summaries
@@ -284,8 +284,34 @@ def _out_of_sample_section(oos: pd.DataFrame | None, command: str) -> list[str]:
             *_skill_rows(summary, "episode"),
             "",
         ]
-    lines += [SKILL_GUIDE, ""]
+    r = oos.iloc[0]
+    lines += [
+        f"Each fold is a calibration (the priors of `conf/calibration.yaml`, {r['particles']} particles x "
+        f"{r['worlds_per_draw']} worlds a draw, at most {int(oos['generations'].max())} generations: its "
+        "`out_of_sample` block) without the held-out patterns, then a prediction of them from "
+        f"{r['predict_worlds']} worlds drawn from that fold's posterior. {SKILL_GUIDE}",
+        "",
+        *_held_out_rows(oos),
+    ]
     return lines
+
+
+def _held_out_rows(oos: pd.DataFrame) -> list[str]:
+    """Every held-out pattern's scores, one row per design."""
+    lines = [
+        "### Held-out patterns one by one",
+        "",
+        "| pattern | design | ignorance: model / know-nothing / base rate | gain over know-nothing, "
+        "base rate (nats) | CRPS/Brier: model / know-nothing / base rate |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in oos.itertuples():
+        lines.append(
+            f"| {r.pattern} | {r.design} | {r.ign_model:.2f} / {r.ign_null:.2f} / {r.ign_base:.2f} | "
+            f"{r.ign_null - r.ign_model:+.2f}, {r.ign_base - r.ign_model:+.2f} | "
+            f"{r.rule.upper()} {r.model:.3g} / {r.null:.3g} / {r.base:.3g} |"
+        )
+    return lines + [""]
 
 
 def _report_head(
