@@ -296,6 +296,7 @@ def test_records_agree_day_by_day(write_scenario, start_phase, seed, world):
     """Every variable of every actor, not only the recorded series, is the same each evening in
     the kernel (a batch of four worlds) and in the Mesa model (three factions, two mediators,
     two spoilers, several concession items)."""
+
     def mutate(d: dict) -> None:
         d.update(start_phase=start_phase)
         # opening talks from fighting depends on pressure, which the shared parameters keep low:
