@@ -246,3 +246,15 @@ def test_one_sided_bounds_are_counted_apart():
     assert K.score_pattern(p, runs, []).one_sided is False
     bound = dataclasses.replace(p, observed=(0.0, 60.0))
     assert K.score_pattern(bound, runs, []).one_sided is True
+
+
+def test_figures_say_which_rows_are_not_tests():
+    from sim.report.validation import verdict_label
+
+    p = _pattern("kabul_2022.prisoners_released")
+    o = V.judge(p, np.full(50, 32.0), np.random.default_rng(0))
+    assert verdict_label(o)[0] == "NOT A TEST"
+    q = _pattern("shakai_2004.ceasefire_days")
+    assert verdict_label(_outcome(q, (40.0, 60.0)))[0] == "PASS, INFORMATIVE"
+    assert verdict_label(_outcome(q, (20.0, 365.0)))[0] == "PASS"
+    assert verdict_label(_outcome(q, (60.0, 365.0), passed=False))[0] == "FAIL"

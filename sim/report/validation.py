@@ -157,14 +157,12 @@ def _episode_figure(ep: str, outs: Sequence[Outcome], out_dir: Path, caption: st
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, o in zip(axes, outs, strict=False):
         p = o.pattern
-        colour = "tab:green" if o.passed else "tab:red"
+        label, colour = verdict_label(o)
         if p.kind == "value" and o.samples is not None and len(o.samples):
             _value_panel(ax, o, colour)
         else:
             _interval_panel(ax, o, colour)
-        ax.set_title(
-            ("PASS  " if o.passed else "FAIL  ") + "\n".join(_wrap(p.name, 46)), fontsize=8, color=colour
-        )
+        ax.set_title(f"{label}  " + "\n".join(_wrap(p.name, 46)), fontsize=8, color=colour)
         ax.legend(fontsize=6, loc="best")
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -173,6 +171,20 @@ def _episode_figure(ep: str, outs: Sequence[Outcome], out_dir: Path, caption: st
     path = out_dir / f"{ep}.png"
     fig.savefig(path, dpi=110)
     return path
+
+
+def verdict_label(o: Outcome) -> tuple[str, str]:
+    """The verdict of a row as the figures show it, and its colour: an informative pass, a pass,
+    a failure, or a row that is not a test (or has no worlds)."""
+    from sim.report.skill import informative
+
+    if o.pattern.not_a_test:
+        return "NOT A TEST", "0.55"
+    if o.passed is None:
+        return "NO WORLDS", "0.55"
+    if not o.passed:
+        return "FAIL", "tab:red"
+    return ("PASS, INFORMATIVE", "darkgreen") if informative(o) else ("PASS", "yellowgreen")
 
 
 def _summary_figure(outcomes: Sequence[Outcome], out_dir: Path, caption: str) -> Path:
@@ -184,14 +196,16 @@ def _summary_figure(outcomes: Sequence[Outcome], out_dir: Path, caption: str) ->
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     labels = [o.pattern.id for o in outcomes]
-    colours = ["tab:green" if o.passed else ("0.6" if o.passed is None else "tab:red") for o in outcomes]
+    colours = [verdict_label(o)[1] for o in outcomes]
     ax.barh(range(len(outcomes)), [1] * len(outcomes), color=colours)
     ax.set_yticks(range(len(outcomes)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xticks([])
     passed, judged = pass_fraction(outcomes)
     ax.set_title(
-        f"Patterns inside the simulated 90% interval: {passed} of {judged} (green pass, red fail)", fontsize=9
+        f"Patterns inside the simulated 90% interval: {passed} of {judged}\n(dark green: informative pass, "
+        "light green: pass, red: fail, grey: not a test)",
+        fontsize=9,
     )
     fig.supxlabel(caption, fontsize=7)
     path = out_dir / "summary.png"
