@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -258,3 +260,19 @@ def test_command_line_runs_the_posterior(tmp_path, assert_fields_described):
         ["scenario=kabul_2022", *SMALL, "behaviour=best", f"hydra.run.dir={tmp_path / 'bad'}"], tmp_path
     )
     assert bad.returncode == 2 and "behaviour" in bad.stderr and "posterior" in bad.stderr
+
+
+def test_command_line_names_a_missing_posterior(tmp_path):
+    """A missing posterior sample is a message naming the file and the command that writes it,
+    with exit status 2, not a traceback (the file is moved aside in this process only)."""
+    script = (
+        "import sim.inputs.posterior as P, pathlib\n"
+        f"P.POSTERIOR_FILE = pathlib.Path({str(tmp_path / 'gone.parquet')!r})\n"
+        "from sim.cli.run import main\n"
+        f"main(['scenario=kabul_2022', 'worlds=20', 'days=10', 'plots=false', 'behaviour=posterior', "
+        f"'hydra.run.dir={tmp_path / 'run'}'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert "gone.parquet" in out.stderr and "negsim-calibrate" in out.stderr
+    assert "Traceback" not in out.stderr

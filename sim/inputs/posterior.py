@@ -43,6 +43,11 @@ of particles never shares numbers with a world's simulation stream (``SeedSequen
 spawn_key=(group,))``, :mod:`sim.core.streams`)."""
 
 
+class PosteriorMissingError(FileNotFoundError, ScenarioError):
+    """The posterior sample file is missing: a ``FileNotFoundError`` for the API, and a
+    ``ScenarioError`` so that the command line prints the message and exits with status 2."""
+
+
 def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
     """The posterior sample: one row per particle, one column per calibrated behavioural field
     (values as floats), ``particle`` (0 .. P-1) as the index-like first column.
@@ -51,13 +56,14 @@ def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
         path: a Parquet file; default :data:`POSTERIOR_FILE`.
 
     Raises:
-        FileNotFoundError: the file is missing (names it and the command that writes it).
+        PosteriorMissingError: the file is missing (a ``FileNotFoundError`` naming it and the
+            command that writes it).
         ScenarioError: a column is not a behavioural field, a value is missing or outside the
             field's schema range, or ``particle`` is not 0 .. P-1.
     """
     path = Path(path) if path is not None else POSTERIOR_FILE
     if not path.is_file():
-        raise FileNotFoundError(
+        raise PosteriorMissingError(
             f"the posterior sample {path} is missing: it is written by the calibration "
             "(negsim-calibrate, beside conf/behaviour.yaml); reinstall negsim or rerun that command"
         )
