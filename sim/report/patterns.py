@@ -606,14 +606,20 @@ def _talks_still_running(r: Runs) -> np.ndarray:
     return ~((ph == FIGHTING) | (ph == CEASEFIRE)).any(axis=1)
 
 
+ATTACKS_PER_MONTH_NULL = 100.0
+"""Top of the know-nothing range of attacks a month: three times the highest monthly count in
+the seeds (33, July 2022, 002)."""
+ATTACKS_PER_MONTH_NULL_WHY = "none to 100 a month, three times the highest monthly count in the seeds"
+
+
 def _attack_count_score(period: str) -> ScoreSpec:
     """Scoring of a count of TTP attacks in a calendar period: pooled as monthly rates."""
     a, b = period_bounds(period)
     months = ((b - a).days + 1) / (365.25 / 12)
     return ScoreSpec(
         "count",
-        null=(0.0, round(100 * months)),
-        null_why="none to 100 a month, three times the highest monthly count in the seeds",
+        null=(0.0, round(ATTACKS_PER_MONTH_NULL * months)),
+        null_why=ATTACKS_PER_MONTH_NULL_WHY,
         family="ttp_attacks_per_month",
         per=months,
     )
@@ -1094,8 +1100,8 @@ def _monthly_rate_score() -> ScoreSpec:
     """Scoring of a rate of attacks a month (a real number): uniform know-nothing null."""
     return ScoreSpec(
         "rate",
-        null=(0.0, 100.0),
-        null_why="uniform from none to 100 a month, three times the highest monthly count in the seeds",
+        null=(0.0, ATTACKS_PER_MONTH_NULL),
+        null_why="uniform from " + ATTACKS_PER_MONTH_NULL_WHY,
         family="attacks_per_month",
     )
 
@@ -1153,8 +1159,8 @@ def _all_groups_pattern(period: str, count: int, source: str, after: bool) -> Pa
         unit="attacks",
         score=ScoreSpec(
             "count",
-            null=(0.0, 100.0),
-            null_why="none to 100 a month, three times the highest monthly count in the seeds",
+            null=(0.0, ATTACKS_PER_MONTH_NULL),
+            null_why=ATTACKS_PER_MONTH_NULL_WHY,
             family="attacks_per_month",
         ),
     )
