@@ -178,7 +178,7 @@ def test_uniform_layout_gives_every_slot_once(factions, spoilers, items):
     used += [schedule.spoiler_slot(i, factions) for i in range(spoilers)]
     used += [schedule.item_slot(i, factions, spoilers) for i in range(items)]
     n = schedule.slot_count(factions, spoilers, items)
-    assert n == 4 + 4 * factions + spoilers + items
+    assert n == 5 + 5 * factions + spoilers + items
     assert sorted(used) == list(range(n)), "the layout must give each uniform to one reader"
 
 

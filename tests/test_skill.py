@@ -117,6 +117,15 @@ def test_a_forecast_far_from_the_observation_loses_to_the_know_nothing_null():
     assert s.model > s.null and s.ign_model > s.ign_null
 
 
+def test_a_quantity_no_world_has_is_scored_as_the_know_nothing_null():
+    """With no world to count, the add-one smoothing leaves only the null's pseudo-world: the
+    model gets the know-nothing score, neither a crash nor a reward."""
+    p = _pattern("shakai_2004.ceasefire_days")
+    s = K.score_pattern(p, {"shakai_2004": _shakai_run(np.full(20, np.nan))}, [])
+    assert s.worlds == 0
+    assert s.model == pytest.approx(s.null) and s.ign_model == pytest.approx(s.ign_null)
+
+
 def test_censored_worlds_are_scored_by_what_is_known():
     """Worlds still in the ceasefire at the horizon count only as 'longer than the horizon':
     the score does not depend on the value they carry."""

@@ -19,8 +19,8 @@ kernel's hot loop, so :func:`world_day` is written out by hand right below :data
 ``tests/test_agreement.py`` runs one day through both drivers with every stage function replaced by
 a recorder and checks that both call the stages of :data:`DAY` in its order, actor by actor.
 
-Layout of a world's uniforms for one day (:func:`slot_count` in all): the four world slots
-(:data:`WORLD_SLOTS`, used by the table), four per faction (:data:`FACTION_SLOTS`, slot-major:
+Layout of a world's uniforms for one day (:func:`slot_count` in all): the five world slots
+(:data:`WORLD_SLOTS`, used by the table), five per faction (:data:`FACTION_SLOTS`, slot-major:
 all factions' ``attack``, then all ``decide``, ...), one per spoiler, one per concession item.
 """
 
@@ -40,9 +40,9 @@ from sim.core.compiled import rule
 
 # --- Layout of a day's uniforms -----------------------------------------------------------------
 
-WORLD_SLOTS = ("talks", "suspend", "state_end", "renew")
+WORLD_SLOTS = ("talks", "suspend", "state_end", "renew", "state_renew")
 """The world's uniforms, in this order at the start of its row (read by :func:`table`)."""
-FACTION_SLOTS = ("attack", "decide", "cohesion", "defect")
+FACTION_SLOTS = ("attack", "decide", "cohesion", "defect", "strike")
 """Each faction's uniforms (read by :func:`live`), slot-major after the world slots."""
 
 N_WORLD_SLOTS = len(WORLD_SLOTS)
@@ -91,6 +91,7 @@ DAY_DTYPE = np.dtype(
         # morning deliveries
         ("delivered", "f8"),  # items delivered today, count
         ("overdue", "f8"),  # items overdue after today's deliveries, count
+        ("renege", "f8"),  # the state's incentive to renege on its promise, share
         # mediation
         ("pressed", "f8"),  # mediators' summed pressure
         ("guarantee", "f8"),  # that sum capped at 1, share
@@ -109,6 +110,7 @@ DAY_DTYPE = np.dtype(
         ("reunified", "f8"),  # factions that rejoined, events
         ("defected", "f8"),  # factions that defected to the state, events
         ("freed", "f8"),  # prisoners released to factions, count
+        ("struck", "f8"),  # leaders killed, count
         # evening
         ("casualties", "f8"),  # killed and injured in today's attacks, count
         # the table
@@ -158,11 +160,11 @@ def dawn(t, ws, ps, day):
     t.phase_age = ws.phase_age
     t.coercion = ws.coercion
     t.pull = spoiler_rules.pull_total(ps)
-    t.delivered, t.overdue = 0.0, 0.0
+    t.delivered, t.overdue, t.renege = 0.0, 0.0, 0.0
     t.pressed, t.guarantee, t.hosted, t.custody, t.broker = 0.0, 0.0, 0.0, 0.0, 0.0
     t.spoiler_attacks, t.blamed = 0.0, 0.0
     t.ttp_attacks, t.ttp_bound, t.broke, t.lost = 0.0, 0.0, False, 0.0
-    t.splits, t.reunified, t.defected, t.freed = 0.0, 0.0, 0.0, 0.0
+    t.splits, t.reunified, t.defected, t.freed, t.struck = 0.0, 0.0, 0.0, 0.0, 0.0
     t.casualties = 0.0
     t.opened, t.deal, t.walked, t.cause = False, False, False, negotiation.NOT_ENDED
     t.promised, t.items = 0.0, 0.0
@@ -173,7 +175,7 @@ def deliver(t, ws, promise_day, delivered, due_days, prisoners, fac, q, u, relea
     """Morning: the state delivers what falls due (:func:`sim.core.actors.state.deliver`, one
     uniform per item) and writes the prisoners released to each faction into ``released_out``."""
     start = item_slot(0, fac.shape[0], spoilers)
-    t.delivered, t.overdue = state_rules.deliver(
+    t.delivered, t.overdue, t.renege = state_rules.deliver(
         ws,
         t.day,
         promise_day,
@@ -188,13 +190,13 @@ def deliver(t, ws, promise_day, delivered, due_days, prisoners, fac, q, u, relea
 
 
 @rule
-def mediate(t, p):
+def mediate(t, p, q):
     """One mediator presses (:func:`sim.core.actors.mediator.mediation`).
 
     Returns:
         Its pressure, in [0, 1].
     """
-    return mediator_rules.mediation(t, p)
+    return mediator_rules.mediation(t, p, q)
 
 
 @rule
@@ -213,25 +215,27 @@ def attack(t, s, p, q, u, i, factions):
 
 @rule
 def live(t, s, p, q, released, u, f, factions):
-    """Faction ``f`` lives its day (:func:`sim.core.actors.faction.act`) with its four uniforms;
+    """Faction ``f`` lives its day (:func:`sim.core.actors.faction.act`) with its five uniforms;
     whether it was bound by a ceasefire is noted first, for the state's judgement. What it did is
     added to the day's tallies.
 
     Returns:
-        (attacks, broke, split, reunified, defected, hardliners lost to spoilers)
+        (attacks, broke, split, reunified, defected, hardliners lost to spoilers, struck)
     """
     bound = faction_rules.bound_by_ceasefire(s, t.phase)
-    attacks, broke, split, reunified, defected, lost = faction_rules.act(
+    attacks, broke, split, reunified, defected, lost, struck = faction_rules.act(
         s,
         p,
         q,
         t.phase,
         t.phase_age,
+        t.day,
         t.coercion,
         t.guarantee,
         t.broker,
         t.custody,
         t.pull > 0.0,
+        t.renege,
         released,
         t.delivered,
         t.overdue,
@@ -239,6 +243,7 @@ def live(t, s, p, q, released, u, f, factions):
         u[faction_slot(1, f, factions)],
         u[faction_slot(2, f, factions)],
         u[faction_slot(3, f, factions)],
+        u[faction_slot(4, f, factions)],
     )
     t.ttp_attacks = t.ttp_attacks + attacks
     if bound:
@@ -249,7 +254,8 @@ def live(t, s, p, q, released, u, f, factions):
     t.defected = t.defected + defected
     t.lost = t.lost + lost
     t.freed = t.freed + released
-    return attacks, broke, split, reunified, defected, lost
+    t.struck = t.struck + struck
+    return attacks, broke, split, reunified, defected, lost, struck
 
 
 @rule
@@ -265,7 +271,7 @@ def evening(t, ws, q):
     t.casualties = outcomes.casualties(t.ttp_attacks, t.spoiler_attacks, q)
     state_rules.feel_pressure(ws, t.casualties, q)
     state_rules.adjust_coercion(ws, t.phase, q)
-    state_rules.judge_ceasefire(ws, t.phase, t.ttp_bound, t.blamed, q)
+    state_rules.judge_ceasefire(ws, t.phase, t.ttp_bound, t.blamed, t.spoiler_attacks, q)
 
 
 @rule
@@ -288,6 +294,7 @@ def table(t, ws, fac, promise_day, delivered, at_talks, active, prisoners, q, u)
         u[world_slot(1)],
         u[world_slot(2)],
         u[world_slot(3)],
+        u[world_slot(4)],
         q,
         t.day,
     )
@@ -363,7 +370,7 @@ def world_day(
     dawn(t, ws, ps, day)
     deliver(t, ws, promise_day, delivered, due_days, prisoners, fac, pw, u, released, spo.shape[0])
     for m in range(pm.shape[0]):
-        mediate(t, pm[m])
+        mediate(t, pm[m], pw)
     for i in range(spo.shape[0]):
         attack(t, spo[i], ps[i], pw, u, i, nf)
     for f in range(nf):

@@ -36,10 +36,11 @@ def member(s):
 
 
 @rule
-def deal_reached(fac, quorum_share, united_front):
+def deal_reached(fac, quorum_share, united_front, veto_players):
     """Veto players (Cunningham 2006): a deal needs the accepting factions to hold at least
     ``quorum_share`` of the umbrella's fighters. If the state insists on a united front, every
-    faction that has not defected must be back in the umbrella and accept (seed 000, 2020)."""
+    faction that has not defected must be back in the umbrella and accept (seed 000, 2020).
+    Without veto players (``veto_players`` 0) one accepting umbrella faction makes the deal."""
     weight, accepting = 0.0, 0.0
     anyone_accepts, anyone_inside, all_united = False, False, True
     for f in range(fac.shape[0]):
@@ -52,6 +53,8 @@ def deal_reached(fac, quorum_share, united_front):
                 accepting = accepting + s.fighters
         if not s.defected and not (s.in_umbrella and s.accepted):
             all_united = False
+    if veto_players < 0.5:
+        return anyone_accepts
     if united_front > 0.5:
         return all_united and anyone_inside
     return anyone_accepts and share_of(accepting, weight) >= quorum_share
@@ -70,11 +73,12 @@ def umbrella_trust(fac):
 
 
 @rule
-def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_renew, q):
+def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_renew, u_state_renew, q):
     """Whether and why a ceasefire in force ends today; also renews an expiring term.
 
     Priority when several happen the same day: a faction's break, the leadership's suspension,
-    the state's operation, the term running out.
+    the state's operation, the term running out. With the ceasefire-term mechanism off, terms
+    never run out.
 
     Returns:
         Cause code (:class:`~sim.core.types.CollapseCause`; ``censored`` = not ended).
@@ -86,12 +90,16 @@ def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_
     suspend = happens(
         u_suspend, q.suspend_per_day * clip01((threshold - trust) / threshold) * (1.0 - guarantee)
     )
-    state_end = state_rules.ends_ceasefire(ws, u_state_end, q)
+    state_end = state_rules.ends_ceasefire(ws, guarantee, u_state_end, q)
     ws.term_left = ws.term_left - 1.0
-    expiring = ws.term_left <= 0.0
-    # Renewal is near certain while trust is above the threshold and fades below it; mediator
-    # pressure helps (2022: extended twice, "then indefinitely", seed 002).
-    renewed = expiring and happens(u_renew, clip01(trust / max(q.renewal_threshold_share, 1e-9) + guarantee))
+    expiring = ws.term_left <= 0.0 and q.on_ceasefire_term > 0.5
+    # At the end of a term both sides decide. The TTP renews while its trust is above the
+    # threshold (surely) and in proportion below it, helped by mediator pressure (2022: extended
+    # twice, "then indefinitely", seed 002); the state while its own trust holds.
+    ttp_renews = expiring and happens(
+        u_renew, clip01(trust / max(q.renewal_threshold_share, 1e-9) + guarantee)
+    )
+    renewed = ttp_renews and state_rules.renews(ws, guarantee, u_state_renew, q)
     if renewed:
         ws.term_left = q.extension_days if q.extension_days > 0.0 else math.inf
     # Nov-Dec 2021 (seed 003): the TTP suspended the ceasefire "saying the state did not keep
@@ -103,7 +111,8 @@ def ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_
     if state_end:
         return PROVOCATION if ws.blame_loss > ws.attack_loss else OPERATION
     if expiring and not renewed:
-        return NON_DELIVERY if overdue > 0.0 else TERM_EXPIRED
+        # Non-renewal is its own cause, unless the TTP declined with promises overdue.
+        return NON_DELIVERY if overdue > 0.0 and not ttp_renews else TERM_EXPIRED
     return NOT_ENDED
 
 
@@ -124,6 +133,7 @@ def negotiate(
     u_suspend,
     u_state_end,
     u_renew,
+    u_state_renew,
     q,
     day,
 ):
@@ -135,7 +145,7 @@ def negotiate(
         hosted, guarantee: whether a mediator hosts talks; the mediators' combined pressure.
         overdue: promised items overdue after today's deliveries.
         broke: whether an umbrella faction broke the ceasefire today.
-        u_talks, u_suspend, u_state_end, u_renew: the world's uniforms today.
+        u_talks, u_suspend, u_state_end, u_renew, u_state_renew: the world's uniforms today.
         q: world parameters. day: today's index.
 
     Returns:
@@ -151,10 +161,12 @@ def negotiate(
             anyone_inside = anyone_inside or member(fac[f])
         opened = anyone_inside and state_rules.seeks_talks(ws, hosted, u_talks, q)
     elif phase == TALKS:
-        deal = deal_reached(fac, q.quorum_share, q.insists_united_front)
-        walked = not deal and state_rules.walks_away(ws.phase_age, u_talks, q)
+        deal = deal_reached(fac, q.quorum_share, q.insists_united_front, q.on_veto_players)
+        walked = not deal and state_rules.walks_away(ws.phase_age, guarantee, u_talks, q)
     else:
-        cause = ceasefire_end(ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_renew, q)
+        cause = ceasefire_end(
+            ws, fac, broke, guarantee, overdue, u_suspend, u_state_end, u_renew, u_state_renew, q
+        )
     ended = cause != NOT_ENDED
     # Prisoners-first offers are promised when talks open; the rest comes with the deal. Promises
     # made this evening can first be kept tomorrow morning.

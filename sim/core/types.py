@@ -43,7 +43,7 @@ class CollapseCause(IntEnum):
     no_ceasefire = 1
     """No ceasefire was reached within the horizon."""
     state_non_delivery = 2
-    """The TTP leadership suspended the ceasefire, or let its term run out unrenewed, while
+    """The TTP leadership suspended the ceasefire, or declined to renew its term, while
     promised concessions were overdue."""
     faction_violation = 3
     """An umbrella faction broke the ceasefire, or the leadership suspended it with nothing
@@ -53,7 +53,8 @@ class CollapseCause(IntEnum):
     state_operation = 5
     """The state ended it with a military operation driven by TTP violence and domestic pressure."""
     term_expired = 6
-    """The declared term ran out and the TTP did not renew it, with nothing overdue."""
+    """The declared term ran out and one side did not renew it: the state, or the TTP with
+    nothing overdue (non-renewal, its own cause)."""
 
 
 class ItemKind(IntEnum):

@@ -50,6 +50,9 @@ UNIT_EXCEPTIONS = {
     "trust_erosion_per_overdue_day": "share per overdue item per day",
     "pressure_per_casualty": "share per casualty",
     "blame_trust_cost": "share per attack",
+    "cost_acceptance_share": "multiplier",
+    "released_strength_count": "fighters per released prisoner",
+    "leader_strike_day": "day index",
     "start": "date",
 }
 

@@ -116,6 +116,12 @@ def _column_values(df: pd.DataFrame, path: str, sf: SchemaField) -> np.ndarray:
     return col
 
 
+def _world_name(sf: SchemaField) -> str:
+    """Name of a world-level field among the world parameters: its own name, or ``on_<name>`` for
+    a mechanism's switch (:attr:`sim.core.mechanisms.Mechanism.world_param`)."""
+    return "on_" + sf.name if sf.path.startswith("mechanisms.") else sf.name
+
+
 def _dtype(sf: SchemaField) -> type:
     return bool if sf.is_flag else float
 
@@ -228,7 +234,7 @@ def build_params(s: Scenario, worlds: int, overrides: pd.DataFrame | None = None
         ScenarioError: for an unknown column, a wrong row count or an out-of-range value.
     """
     values = _world_values(s, worlds, overrides)
-    world = {sf.name: values[sf.path].astype(float) for sf in _scalars(None)}
+    world = {_world_name(sf): values[sf.path].astype(float) for sf in _scalars(None)}
     world["momentum_decay"] = decay_factor(world["momentum_half_life_days"])
     world["pressure_decay"] = decay_factor(world["pressure_half_life_days"])
     world["start_phase"] = np.full(worlds, float(int(s.start_phase)))

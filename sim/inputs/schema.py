@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.mechanisms import MECHANISMS
 from sim.core.types import StartPhase
 
 
@@ -144,6 +145,9 @@ class FactionConfig:
     prisoners_held_count: int = param(0, 0, 100_000, "faction members held by the state", integer=True)
     home_district: str = text("", "district the faction is based in")
     in_umbrella: bool = flag(True, "the faction is inside the TTP umbrella at the start")
+    leader_strike_day: int = param(
+        -1, -1, 36_500, "day index on which the faction's leader is killed, -1 = none", integer=True
+    )
 
 
 @dataclass
@@ -283,6 +287,12 @@ class Behaviour:
     violation_per_day: float = param(
         0.002, 0.0, 1.0, "hazard that a fully hardline, distrustful faction breaks a ceasefire"
     )
+    trust_recovery_per_day: float = param(
+        0.003,
+        0.0,
+        1.0,
+        "share of the distance to full trust a faction regains per ceasefire day with nothing overdue",
+    )
     renewal_threshold_share: float = param(
         0.2,
         0.0,
@@ -298,6 +308,23 @@ class Behaviour:
     blame_trust_cost: float = param(0.01, 0.0, 1.0, "state trust lost per attack blamed on the TTP")
     state_end_per_day: float = param(
         0.01, 0.0, 1.0, "hazard the state ends a ceasefire at full pressure and no trust"
+    )
+    state_guarantee_share: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "share of the mediators' pressure that holds the state back from ending a ceasefire or "
+        "walking away (a guarantor binds both sides)",
+    )
+    spoiler_doubt_share: float = param(
+        0.3,
+        0.0,
+        1.0,
+        "state trust lost per spoiler attack not blamed on the TTP, as a share of the cost of a "
+        "blamed one (doubt that the moderates can deliver)",
+    )
+    cost_acceptance_share: float = param(
+        1.0, 0.0, 5.0, "rise in a faction's willingness to accept per unit of recent losses under coercion"
     )
     # cohesion
     loyalty_strain_per_day: float = param(
@@ -328,6 +355,29 @@ class Behaviour:
         0.01, 0.0, 1.0, "daily share of prisoners in a mediator's custody who rejoin their faction"
     )
     released_hardline_share: float = param(0.7, 0.0, 1.0, "hardline share among released prisoners")
+    released_strength_count: float = param(
+        5.0,
+        1.0,
+        50.0,
+        "fighters' worth of strength one released prisoner adds in the state's eyes (the releases "
+        "are commanders)",
+    )
+    # leadership strikes
+    leader_strike_per_day: float = param(
+        0.0005, 0.0, 0.1, "hazard a faction's leader is killed per day at full coercion"
+    )
+    strike_loyalty_share: float = param(0.2, 0.0, 1.0, "loyalty a faction loses when its leader is killed")
+    strike_break_share: float = param(
+        0.3, 0.0, 1.0, "chance a bound faction breaks the ceasefire when its leader is killed"
+    )
+
+
+Mechanisms = dataclasses.make_dataclass(
+    "Mechanisms",
+    [(m.name, bool, flag(True, f"{m.title} (off: {m.off})")) for m in MECHANISMS],
+)
+Mechanisms.__doc__ = """Switches of the model's mechanisms (:mod:`sim.core.mechanisms`): ``false`` (or ``off``
+on the command line) turns one off."""
 
 
 @dataclass
@@ -350,6 +400,9 @@ class Scenario:
     spoilers: dict[str, SpoilerConfig] = field(default_factory=dict, metadata={"doc": "spoilers keyed by id"})
     ceasefire: CeasefireConfig = field(default_factory=CeasefireConfig, metadata={"doc": "ceasefire terms"})
     behaviour: Behaviour = field(default_factory=Behaviour, metadata={"doc": "shared behavioural parameters"})
+    mechanisms: Mechanisms = field(  # type: ignore[valid-type]
+        default_factory=Mechanisms, metadata={"doc": "switches of the model's mechanisms (all on by default)"}
+    )
     sources: dict[str, str] = field(default_factory=dict, metadata={"doc": "dotted field path -> provenance"})
     observed: dict[str, Any] = field(
         default_factory=dict, metadata={"doc": "what the seeds report, for validation"}

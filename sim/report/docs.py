@@ -256,7 +256,32 @@ def scenario_reference() -> str:
 # Rewriting docs/model.md
 # --------------------------------------------------------------------------------------------
 
+
+def mechanism_reference() -> str:
+    """The list of mechanisms (:data:`sim.core.mechanisms.MECHANISMS`): what each does, its rules,
+    parameters, sources, its switch and what switching it off means, and the outcome it must move."""
+    from sim.core.mechanisms import MECHANISMS
+
+    out = []
+    for i, m in enumerate(MECHANISMS, 1):
+        rules = ", ".join(f"`{r}`" for r in m.rules)
+        params = ", ".join(f"`{p}`" for p in m.params)
+        expects = "; ".join(
+            f"off, `{e.outcome}`{' = ' + e.equals if e.equals else ''} is {e.direction.value} in "
+            f"`{e.scenario}` ({e.why})"
+            for e in m.expects
+        )
+        out.append(
+            f"{i}. **{m.title}** (switch `mechanisms.{m.name}`). {m.summary}\n"
+            f"   - Rules: {rules}. Parameters: {params}.\n"
+            f"   - Sources: {m.literature}.\n"
+            f"   - Off: {m.off}. Expected: {expects}."
+        )
+    return "\n".join(out) + "\n"
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "mechanisms": mechanism_reference,
     "parameters": parameter_reference,
     "outcomes": outcome_reference,
     "scenarios": scenario_reference,

@@ -169,7 +169,7 @@ def _score_event(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScor
     )
 
 
-def _ensemble(p: Pattern, runs: Runs) -> tuple[S.EnsembleForecast, float]:
+def _ensemble(p: Pattern, runs: Runs) -> tuple[S.EnsembleForecast | None, float]:
     """The simulated values as a forecast censored at one common horizon.
 
     A world still running when the simulation ends (``ScoreSpec.censored``) is known only to
@@ -177,7 +177,8 @@ def _ensemble(p: Pattern, runs: Runs) -> tuple[S.EnsembleForecast, float]:
     before the horizon) say nothing about it and are dropped, as Kaplan-Meier's independent
     censoring allows; the common horizon is then the smallest value of the remaining censored
     worlds (every kept world is known up to it), or the episode's horizon, and a world whose value
-    passes it counts as beyond it."""
+    passes it counts as beyond it. None when no world has the quantity (e.g. attacks in worlds
+    without a ceasefire when every world reached one)."""
     x = _per_world(p, runs)
     cens = (
         np.zeros(len(x), bool)
@@ -189,6 +190,8 @@ def _ensemble(p: Pattern, runs: Runs) -> tuple[S.EnsembleForecast, float]:
     keep = ~np.isnan(x) & ~(cens & (x < need))
     x, cens = x[keep], cens[keep]
     days = float(runs[p.episode].days)
+    if not len(x):
+        return None, days
     horizon = min(float(x[cens].min()), days) if cens.any() else days
     cens = cens | (x > horizon)
     ens = S.EnsembleForecast(
@@ -201,9 +204,11 @@ def _score_value(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScor
     ens, horizon = _ensemble(p, runs)
     null = _null_forecast(p, float(runs[p.episode].days))
     base = _base_value_forecast(p, pool, null)
-    model = S.smoothed(ens, null)
+    # No world has the quantity: the add-one rule of smoothed() with no world leaves the null.
+    model = S.smoothed(ens, null) if ens is not None else null
     lo, hi = observation(p)
-    window = (0.0, horizon if ens.censored_share > 0 else math.inf)
+    censored_share = ens.censored_share if ens is not None else 0.0
+    window = (0.0, horizon if censored_share > 0 else math.inf)
     a, b = _log_interval(p)
     crps = [S.crps(f, lo, hi, window) for f in (model, null, base)]
     ign = [S.log_score(f, a, b) for f in (model, null, base)]
@@ -215,8 +220,8 @@ def _score_value(p: Pattern, runs: Runs, pool: Sequence[Pattern]) -> PatternScor
         "crps",
         *crps,
         *ign,
-        ens.n,
-        censored_share=ens.censored_share,
+        ens.n if ens is not None else 0,
+        censored_share=censored_share,
         one_sided=one_sided,
     )
 

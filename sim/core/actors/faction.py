@@ -32,6 +32,8 @@ DTYPE = np.dtype(
         ("trust", "f8"),  # trust in the state's promises, share
         ("momentum", "f8"),  # attack momentum (multiplies the base rate by 1 + momentum)
         ("regroup", "f8"),  # momentum stored while regrouping under a ceasefire
+        ("hurt", "f8"),  # recent losses under coercion: coercion suffered, averaged with a half-life, share
+        ("strikes", "f8"),  # leaders killed so far, count
         ("in_umbrella", "?"),  # inside the TTP umbrella
         ("defected", "?"),  # defected to the state
         ("accepted", "?"),  # accepts the offer on the table
@@ -106,18 +108,20 @@ def attack_rate(s, phase, coercion, guarantee, q):
     """Expected attacks per day: fighters and momentum drive them (mechanism 7), coercion
     suppresses them.
 
-    Under a ceasefire, bound factions still attack at ``ceasefire_attack_share`` of the fighting
-    rate for a half-hardline faction without mediator pressure; the rate scales with the
-    hardline share (a fully hardline faction attacks at twice that) and falls with mediator
-    pressure. Seed 002: the 2022 ceasefire "has not been strictly observed", with 26
-    attacks in June and 33 in July.
+    Under a ceasefire only the members who defy the leadership attack in a bound faction: its
+    hardliners, as far as the faction is disloyal to the umbrella. A half-hardline, half-loyal
+    faction without mediator pressure attacks at ``ceasefire_attack_share`` of its fighting rate;
+    a loyal, moderate faction under a well-kept truce is quiet. Splinters outside the umbrella
+    are not bound and attack at the full rate. Seed 002: the 2022 ceasefire "has not been
+    strictly observed", with 26 attacks in June and 33 in July (by all groups).
     """
     if s.defected:
         return 0.0
     rate = q.ttp_attack_per_kfighter_per_day * s.fighters / 1000.0
     rate = rate * (1.0 + s.momentum) * (1.0 - q.coercion_suppression_share * coercion)
     if bound_by_ceasefire(s, phase):
-        rate = rate * q.ceasefire_attack_share * 2.0 * hardline_share(s) * (1.0 - guarantee)
+        defiance = 2.0 * hardline_share(s) * 2.0 * (1.0 - s.loyalty)
+        rate = rate * q.ceasefire_attack_share * defiance * (1.0 - guarantee)
     return rate
 
 
@@ -131,7 +135,7 @@ def lose_hardliners(s, phase, phase_age, delivered, spoilers_present, q):
     Returns:
         Hardliners lost today, count.
     """
-    if s.defected or not spoilers_present:
+    if s.defected or not spoilers_present or q.on_spoilers < 0.5:
         return 0.0
     pull = q.concession_pull_share * delivered
     if s.in_umbrella:
@@ -146,22 +150,28 @@ def lose_hardliners(s, phase, phase_age, delivered, spoilers_present, q):
 @rule
 def satisfaction(s, offer_value, fighters_count, q):
     """Offer value against demand. A stronger faction asks more (commitment problem, Powell 2006):
-    demand grows with fighters relative to the faction's starting strength."""
-    strength = s.fighters / max(fighters_count, 1.0)
+    demand grows with fighters relative to the faction's starting strength (with the commitment
+    mechanism off, demand stays at the starting strength's)."""
+    strength = s.fighters / max(fighters_count, 1.0) if q.on_commitment > 0.5 else 1.0
     return offer_value / (q.demand_share * max(strength, 1e-9))
 
 
 @rule
-def acceptance(s, offer_value, fighters_count, guarantee, q):
+def acceptance(s, offer_value, fighters_count, guarantee, renege, q):
     """Willingness to accept, in [0, 1]: satisfaction (capped at 1) weighed by trust and held
-    back by hardliners, plus mediator pressure (limited guarantor, mechanism 4)."""
-    sat = clip01(satisfaction(s, offer_value, fighters_count, q))
+    back by hardliners, raised by recent losses (costs on the TTP's side: Zartman 2000, the
+    mutually hurting stalemate), plus mediator pressure (limited guarantor, mechanism 4).
+
+    The offer is valued net of the state's incentive to renege on it (``renege``: the factions
+    anticipate the commitment problem, Fearon 1995)."""
+    sat = clip01(satisfaction(s, offer_value * (1.0 - renege), fighters_count, q))
     resolve = 1.0 - q.hardline_rejection_share * hardline_share(s)
-    return clip01(sat * (0.5 + s.trust) * resolve + guarantee)
+    hurting = 1.0 + q.cost_acceptance_share * s.hurt
+    return clip01(sat * (0.5 + s.trust) * resolve * hurting + guarantee)
 
 
 @rule
-def decide(s, phase, offer_value, fighters_count, guarantee, u, q):
+def decide(s, phase, offer_value, fighters_count, guarantee, renege, u, q):
     """Accept or reconsider the offer during talks; keep or break a ceasefire.
 
     One uniform serves both decisions because a world is never in talks and a ceasefire at once.
@@ -171,7 +181,7 @@ def decide(s, phase, offer_value, fighters_count, guarantee, u, q):
     """
     member = s.in_umbrella and not s.defected
     if phase == TALKS and member:
-        score = acceptance(s, offer_value, fighters_count, guarantee, q)
+        score = acceptance(s, offer_value, fighters_count, guarantee, renege, q)
         if s.accepted:
             s.accepted = not happens(u, q.reconsider_per_day * (1.0 - score))
         else:
@@ -186,11 +196,19 @@ def decide(s, phase, offer_value, fighters_count, guarantee, u, q):
 
 
 @rule
-def update_trust(s, delivered, overdue, coercion, q):
-    """Broken promises erode trust (mechanism 2): each overdue item costs trust every day;
-    each delivered item restores some; coercion against the TTP costs trust too."""
+def update_trust(s, phase, delivered, overdue, coercion, q):
+    """Trust learned from evidence (mechanism 2): each overdue item costs trust every day; each
+    delivered item restores some; coercion against the TTP costs trust too; a ceasefire kept
+    with nothing overdue rebuilds it day by day (``trust_recovery_per_day`` of the distance to
+    full trust; Kydd 2005 on reassurance), so a ceasefire's hazards depend on its history."""
+    if q.on_trust < 0.5:
+        return
+    recovery = 0.0
+    if phase == CEASEFIRE and overdue == 0.0:
+        recovery = q.trust_recovery_per_day * (1.0 - s.trust)
     s.trust = clip01(
         s.trust
+        + recovery
         + q.trust_gain_per_delivery * delivered
         - q.trust_erosion_per_overdue_day * overdue
         - q.coercion_trust_cost_per_day * coercion
@@ -201,6 +219,8 @@ def update_trust(s, delivered, overdue, coercion, q):
 def drift_loyalty(s, phase, q):
     """Loyalty drifts: a ceasefire strains hardline factions; outside a ceasefire (fighting or
     talks) loyalty recovers (mechanism 6; seed 000: "younger members opposed" the 2020 talks)."""
+    if q.on_cohesion < 0.5:
+        return
     if phase == CEASEFIRE:
         s.loyalty = clip01(s.loyalty - q.loyalty_strain_per_day * hardline_share(s))
     else:
@@ -216,7 +236,7 @@ def cohesion(s, broker, u, q):
     Returns:
         (split, reunified) flags for today.
     """
-    if s.defected:
+    if s.defected or q.on_cohesion < 0.5:
         return False, False
     if s.in_umbrella:
         split = s.loyalty < q.split_threshold_share and happens(u, q.split_per_day)
@@ -240,7 +260,7 @@ def defect_to_state(s, u, q):
     Returns:
         True where the faction defected today.
     """
-    if s.defected or q.uses_inducements < 0.5:
+    if s.defected or q.uses_inducements < 0.5 or q.on_cohesion < 0.5:
         return False
     hazard = q.inducement_per_day * (1.0 - hardline_share(s)) * (1.0 - s.loyalty)
     if happens(u, hazard):
@@ -252,11 +272,50 @@ def defect_to_state(s, u, q):
 
 
 @rule
+def feel_losses(s, coercion, q):
+    """The faction's recent losses: the coercion it suffers, averaged with the half-life of
+    domestic pressure (``hurt``, a share). With the costs mechanism off it stays at 0."""
+    if s.defected or q.on_costs < 0.5:
+        return
+    s.hurt = s.hurt * q.pressure_decay + (1.0 - q.pressure_decay) * coercion
+
+
+@rule
+def leader_strike(s, p, q, phase, coercion, day, u):
+    """A leader killed (seed 002: Fazlullah by a drone strike in 2018; Omar Khalid Khorasani of
+    Jamaat-ul-Ahrar by a roadside bomb on 8 August 2022, during the ceasefire).
+
+    A strike comes on the day the scenario names (``leader_strike_day``) or at the hazard
+    ``leader_strike_per_day`` times the state's coercion (targeted killings). It costs the
+    faction ``strike_loyalty_share`` of its loyalty (a succession contest) and its momentum and
+    stored regrouping (decapitation disrupts operations: Jordan 2009, Johnston 2012); a bound
+    faction breaks the ceasefire in revenge with chance ``strike_break_share``. One uniform
+    decides both: given a strike, ``u`` is uniform below its chance.
+
+    Returns:
+        (struck, broke)
+    """
+    if s.defected or q.on_leadership_strikes < 0.5:
+        return False, False
+    chance = q.leader_strike_per_day * coercion
+    if day == p.leader_strike_day:
+        chance = 1.0
+    if not happens(u, chance):
+        return False, False
+    s.strikes = s.strikes + 1.0
+    s.loyalty = clip01(s.loyalty - q.strike_loyalty_share)
+    s.momentum = 0.0
+    s.regroup = 0.0
+    broke = bound_by_ceasefire(s, phase) and happens(u, chance * q.strike_break_share)
+    return True, broke
+
+
+@rule
 def carry_momentum(s, phase, q):
     """Momentum decays; under a ceasefire bound factions regroup, storing momentum that is
     released as a spike when the ceasefire collapses (mechanism 7; seeds 000, 004: early 2021)."""
     s.momentum = s.momentum * q.momentum_decay
-    if bound_by_ceasefire(s, phase):
+    if bound_by_ceasefire(s, phase) and q.on_violence_cycle > 0.5:
         s.regroup = s.regroup + q.regroup_per_day
 
 
@@ -279,11 +338,13 @@ def act(
     q,
     phase,
     phase_age,
+    day,
     coercion,
     guarantee,
     broker,
     custody,
     spoilers_present,
+    renege,
     released,
     delivered,
     overdue,
@@ -291,33 +352,37 @@ def act(
     u_decide,
     u_cohesion,
     u_defect,
+    u_strike,
 ):
     """One faction's day, in the order the model description gives.
 
     Args:
         s: the faction's record (updated in place). p: its parameters. q: world parameters.
-        phase, phase_age: the world's phase at dawn and its age in days.
+        phase, phase_age: the world's phase at dawn and its age in days. day: today's index.
         coercion: the state's coercion. guarantee, broker, custody: mediators' combined
             pressure, strongest broker leverage, and whether they take custody.
         spoilers_present: whether any spoiler can take in defecting hardliners.
+        renege: the state's incentive to renege on its promise (anticipated by the factions).
         released: members the state released to this faction today.
         delivered, overdue: concession items delivered today and overdue after today.
-        u_attack, u_decide, u_cohesion, u_defect: the faction's uniforms today.
+        u_attack, u_decide, u_cohesion, u_defect, u_strike: the faction's uniforms today.
 
     Returns:
-        (attacks, broke, split, reunified, defected, hardliners lost to spoilers)
+        (attacks, broke, split, reunified, defected, hardliners lost to spoilers, struck)
     """
     take_back_released(s, released, custody, q)
     suffer_coercion(s, coercion, q)
+    feel_losses(s, coercion, q)
+    struck, revenge = leader_strike(s, p, q, phase, coercion, day, u_strike)
     attacks = poisson_count(u_attack, attack_rate(s, phase, coercion, guarantee, q))
     lost = lose_hardliners(s, phase, phase_age, delivered, spoilers_present, q)
-    broke = decide(s, phase, p.offer_value, p.fighters_count, guarantee, u_decide, q)
-    update_trust(s, delivered, overdue, coercion, q)
+    broke = decide(s, phase, p.offer_value, p.fighters_count, guarantee, renege, u_decide, q) or revenge
+    update_trust(s, phase, delivered, overdue, coercion, q)
     drift_loyalty(s, phase, q)
     split, reunified = cohesion(s, broker, u_cohesion, q)
     defected = defect_to_state(s, u_defect, q)
     carry_momentum(s, phase, q)
-    return attacks, broke, split, reunified, defected, lost
+    return attacks, broke, split, reunified, defected, lost, struck
 
 
 class Faction(mesa.Agent):

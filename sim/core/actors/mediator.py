@@ -22,21 +22,23 @@ def pressure(p):
 
 
 @rule
-def mediation(t, p):
+def mediation(t, p, q):
     """One mediator joins the world's mediation, added into the day's record ``t``
     (:data:`sim.core.schedule.DAY_DTYPE`): its pressure to the mediators' summed pressure
     (``pressed``; the ``guarantee`` is that sum capped at 1); whether it hosts talks, takes
     released prisoners into custody, and its leverage as a reunification broker (for each, the
-    strongest present mediator counts).
+    strongest present mediator counts). With the guarantor mechanism off a mediator still hosts
+    talks and brokers reunification but neither presses nor takes custody.
 
     Returns:
         This mediator's pressure.
     """
-    press = pressure(p)
+    press = pressure(p) if q.on_guarantor > 0.5 else 0.0
     t.pressed = t.pressed + press
     t.guarantee = clip01(t.pressed)
     t.hosted = max(t.hosted, p.present * p.hosts_talks)
-    t.custody = max(t.custody, p.present * p.takes_custody)
+    if q.on_guarantor > 0.5:
+        t.custody = max(t.custody, p.present * p.takes_custody)
     t.broker = max(t.broker, p.present * p.brokers_reunification * p.leverage_share)
     return press
 
@@ -54,4 +56,4 @@ class Mediator(mesa.Agent):
     def step(self) -> None:
         """Press the factions as far as leverage and sympathy allow."""
         m = self.model
-        self.pressure = m.schedule.mediate(m.today, m.params.mediator[0, self.index])
+        self.pressure = m.schedule.mediate(m.today, m.params.mediator[0, self.index], m.params.world[0])

@@ -50,8 +50,11 @@ def act(s, p, q, phase, phase_age, u_attack):
     """One spoiler's day: attack, and count the attacks the state blames on the TTP.
 
     Returns:
-        (attacks, blamed): today's attacks and the expected number blamed on the TTP.
+        (attacks, blamed): today's attacks and the expected number blamed on the TTP; none with
+        the spoilers mechanism off.
     """
+    if q.on_spoilers < 0.5:
+        return 0.0, 0.0
     attacks = poisson_count(u_attack, attack_rate(s, p, q, phase, phase_age))
     return attacks, attacks * p.provocation_share
 

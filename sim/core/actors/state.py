@@ -31,14 +31,35 @@ def initial(ws, q) -> None:
 
 
 @rule
-def reliability(q, released_total, fighters_start_total):
-    """Effective delivery reliability under the commitment problem (Fearon 1995, Powell 2006).
+def power_shift(fac, pending_prisoners, fighters_start_total, q):
+    """The shift in power the state anticipates from its promises, relative to the TTP's starting
+    strength: members released and back with their factions (not those still in a mediator's
+    custody, Walter 2002) plus the prisoners still promised, the whole release it would complete
+    (Fearon 1995; Powell 2006: the anticipated shift, not only the one already made). Each
+    released prisoner weighs ``released_strength_count`` fighters: the releases are commanders
+    (seed 001: "high-level TTP militants"; 002: the 780 freed in 2021 "significantly boosted"
+    the TTP)."""
+    back = 0.0
+    for f in range(fac.shape[0]):
+        back = back + fac[f].released - fac[f].custody
+    gained = (max(back, 0.0) + pending_prisoners) * q.released_strength_count
+    return gained / max(fighters_start_total, 1.0)
 
-    Released prisoners make the TTP stronger, so the more the TTP has gained relative to its
-    starting strength, the slower the state delivers the rest.
-    """
-    gain = released_total / max(fighters_start_total, 1.0)
-    return q.delivery_reliability * clip01(1.0 - q.commitment_share * gain)
+
+@rule
+def renege_incentive(q, shift):
+    """The state's incentive to renege on the rest of its promise, in [0, 1]: the anticipated
+    shift in power times ``commitment_share`` (0 with the commitment mechanism off)."""
+    if q.on_commitment < 0.5:
+        return 0.0
+    return clip01(q.commitment_share * shift)
+
+
+@rule
+def reliability(q, renege):
+    """Effective delivery reliability under the commitment problem (Fearon 1995, Powell 2006):
+    the scenario's reliability, less the share the state's incentive to renege removes."""
+    return q.delivery_reliability * (1.0 - renege)
 
 
 @rule
@@ -57,14 +78,17 @@ def deliver(ws, day, promise_day, delivered, due_days, prisoners, fac, q, u_item
             (written).
 
     Returns:
-        (items delivered today, items overdue after today)
+        (items delivered today, items overdue after today, the state's incentive to renege)
     """
-    released_total = 0.0
     held_total = 0.0
     for f in range(fac.shape[0]):
-        released_total = released_total + fac[f].released
         held_total = held_total + fac[f].held
-    r = reliability(q, released_total, ws.start_fighters)
+    pending = 0.0
+    for i in range(promise_day.shape[0]):
+        if promise_day[i] >= 0.0 and not delivered[i]:
+            pending = pending + prisoners[i]
+    renege = renege_incentive(q, power_shift(fac, pending, ws.start_fighters, q))
+    r = reliability(q, renege)
     delivered_n, overdue_n, freed = 0.0, 0.0, 0.0
     for i in range(promise_day.shape[0]):
         if promise_day[i] < 0.0 or delivered[i]:
@@ -83,7 +107,7 @@ def deliver(ws, day, promise_day, delivered, due_days, prisoners, fac, q, u_item
             overdue_n = overdue_n + 1.0
     for f in range(fac.shape[0]):
         released_out[f] = min(fac[f].held, freed * share_of(fac[f].held, held_total))
-    return delivered_n, overdue_n
+    return delivered_n, overdue_n, renege
 
 
 @rule
@@ -133,13 +157,16 @@ def adjust_coercion(ws, phase, q):
 
 
 @rule
-def judge_ceasefire(ws, phase, ttp_attacks_bound, blamed, q):
+def judge_ceasefire(ws, phase, ttp_attacks_bound, blamed, spoiler_attacks, q):
     """Under a ceasefire the state's trust recovers slowly and falls with every attack it
-    blames on the TTP, whether the TTP made it or a spoiler staged it (mechanism 5). The two
-    sources are tallied apart to tell provocation from TTP violence."""
-    if phase != CEASEFIRE:
+    blames on the TTP, whether the TTP made it or a spoiler staged it (mechanism 5). Spoilers also
+    work through the state's doubt that the moderates can deliver (Kydd and Walter 2002): every
+    spoiler attack not blamed on the TTP still costs ``spoiler_doubt_share`` of that. The sources
+    are tallied apart to tell provocation from TTP violence. With the trust mechanism off the
+    state's trust does not move."""
+    if phase != CEASEFIRE or q.on_trust < 0.5:
         return
-    blame_cost = q.blame_trust_cost * blamed
+    blame_cost = q.blame_trust_cost * (blamed + q.spoiler_doubt_share * max(spoiler_attacks - blamed, 0.0))
     attack_cost = q.blame_trust_cost * ttp_attacks_bound
     ws.trust = clip01(ws.trust + q.state_trust_recovery_per_day * (1.0 - ws.trust) - blame_cost - attack_cost)
     ws.blame_loss = ws.blame_loss + blame_cost
@@ -150,22 +177,44 @@ def judge_ceasefire(ws, phase, ttp_attacks_bound, blamed, q):
 def seeks_talks(ws, hosted, u, q):
     """Costs drive talks (mechanism 8; seed 004: talks "owing to the cost of a major operation"):
     the hazard grows with domestic pressure and the level of costly operations; without a
-    hosting mediator it is smaller."""
+    hosting mediator it is smaller. With the costs mechanism off, pressure and coercion stay at
+    the scenario's starting values for this decision."""
     host = 1.0 if hosted > 0.0 else q.no_host_talks_share
-    return happens(u, q.talks_open_per_day * ws.pressure * ws.coercion * host)
+    cost = ws.pressure * ws.coercion
+    if q.on_costs < 0.5:
+        cost = q.domestic_pressure_share * q.coercion_share
+    return happens(u, q.talks_open_per_day * cost * host)
 
 
 @rule
-def walks_away(phase_age, u, q):
-    """Stalled talks: past its patience the state walks away with a growing hazard."""
+def bound_by_guarantor(guarantee, q):
+    """How far the guarantor holds the state back, in [0, 1]: the mediators' pressure times the
+    share of it that reaches the state (Walter 2002: a guarantor must bind both sides)."""
+    return guarantee * q.state_guarantee_share
+
+
+@rule
+def walks_away(phase_age, guarantee, u, q):
+    """Stalled talks: past its patience the state walks away with a growing hazard, held back by
+    the guarantor."""
     overdue = max(phase_age - q.talks_patience_days, 0.0) / q.talks_patience_days
-    return happens(u, clip01(q.walkaway_per_day * overdue))
+    return happens(u, clip01(q.walkaway_per_day * overdue) * (1.0 - bound_by_guarantor(guarantee, q)))
 
 
 @rule
-def ends_ceasefire(ws, u, q):
-    """The state ends a ceasefire with an operation: pressure high, trust in the TTP low."""
-    return happens(u, q.state_end_per_day * ws.pressure * (1.0 - ws.trust))
+def ends_ceasefire(ws, guarantee, u, q):
+    """The state ends a ceasefire with an operation: pressure high, trust in the TTP low, the
+    guarantor's hold on the state weak."""
+    hazard = q.state_end_per_day * ws.pressure * (1.0 - ws.trust)
+    return happens(u, hazard * (1.0 - bound_by_guarantor(guarantee, q)))
+
+
+@rule
+def renews(ws, guarantee, u, q):
+    """At the end of a ceasefire's term the state renews it while its trust holds (above
+    ``renewal_threshold_share`` surely, below it in proportion), helped by the guarantor."""
+    threshold = max(q.renewal_threshold_share, 1e-9)
+    return happens(u, clip01(ws.trust / threshold + bound_by_guarantor(guarantee, q)))
 
 
 @rule
