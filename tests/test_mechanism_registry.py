@@ -99,3 +99,29 @@ def test_switching_a_mechanism_off_moves_its_outcome_as_declared(m, e):
     ok, detail = clearly_greater(b, a) if e.direction is Direction.higher else clearly_greater(a, b)
     assert ok, f"{m.name} off: {e.outcome} should be {e.direction.value} in {e.scenario}: {detail}"
     assert np.isfinite(a).sum() > 50
+
+
+def test_the_command_line_switches_a_mechanism_off_by_name(tmp_path):
+    from sim.cli.checks import mechanism_switches
+
+    assert mechanism_switches(
+        ["mechanisms.spoilers=off", "scenario.mechanisms.trust=on,off", "worlds=5"]
+    ) == [
+        "scenario.mechanisms.spoilers=false",
+        "scenario.mechanisms.trust=true,false",
+        "worlds=5",
+    ]
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "sim", "scenario=kabul_2022", "worlds=20", "days=60", "plots=false"]
+    done = subprocess.run(
+        [*cmd, "mechanisms.spoilers=off", f"hydra.run.dir={out}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert pd.read_parquet(out / "worlds.parquet")["spoiler_attacks"].sum() == 0
+    bad = subprocess.run(
+        [*cmd, "mechanisms.spoiler=off", f"hydra.run.dir={tmp_path / 'bad'}"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "did you mean 'spoilers'" in bad.stderr

@@ -307,3 +307,21 @@ def test_python_m_sim_validate_is_the_command():
         [sys.executable, "-m", "sim.validate", "--out-of-sample", "huge"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "invalid choice: 'huge'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_duration_widths_cut_open_intervals_at_the_horizon():
+    from types import SimpleNamespace
+
+    from sim.report.validation import duration_widths
+
+    pats = {p.id: p for p in V.build_patterns()}
+    shakai = V.Outcome(pats["shakai_2004.ceasefire_days"], 94.0, (37.0, 344.0), (7.0, np.inf), 2000, True)
+    wazir = V.Outcome(pats["waziristan_2006.ceasefire_days"], 76.0, (32.0, 171.0), (0.5, 595.0), 2000, True)
+    other = V.Outcome(pats["swat_2008.deal_failed"], 0.9, (0.9, 0.9), (0.8, 0.95), 2000, True)
+    runs = {"shakai_2004": SimpleNamespace(days=365), "waziristan_2006": SimpleNamespace(days=731)}
+    w = duration_widths([shakai, wazir, other], runs).set_index("pattern")
+    assert list(w.index) == ["shakai_2004.ceasefire_days", "waziristan_2006.ceasefire_days"]
+    assert w.loc["shakai_2004.ceasefire_days", "open"]
+    assert w.loc["shakai_2004.ceasefire_days", "width_log_days"] == pytest.approx(np.log(365 / 7))
+    assert not w.loc["waziristan_2006.ceasefire_days", "open"]
+    assert w.loc["waziristan_2006.ceasefire_days", "width_log_days"] == pytest.approx(np.log(595.0))

@@ -154,6 +154,24 @@ def _target(seen: _Seen) -> tuple[dict[str, list[str]] | None, str]:
     return None, "this scenario"
 
 
+_SWITCH = re.compile(r"^(?:scenario\.)?(mechanisms\.[^=]+)=(.+)$")
+_ON_OFF = {"on": "true", "off": "false"}
+
+
+def mechanism_switches(overrides: list[str]) -> list[str]:
+    """``mechanisms.NAME=on|off`` (or ``true|false``, or a comma list for a sweep), with or
+    without the ``scenario.`` prefix, as the scenario field ``scenario.mechanisms.NAME``
+    (:mod:`sim.core.mechanisms`)."""
+    out = []
+    for text in overrides:
+        m = _SWITCH.match(text)
+        if m:
+            values = ",".join(_ON_OFF.get(v.strip().lower(), v) for v in m.group(2).split(","))
+            text = f"scenario.{m.group(1)}={values}"
+        out.append(text)
+    return out
+
+
 def precheck(
     overrides: list[str], default_scenario: str | None = None, experiments: list[str] = ()
 ) -> list[str]:
@@ -164,7 +182,8 @@ def precheck(
     scenario fields or actor ids, out-of-range scenario values, a missing or malformed
     scenario_file. Anything it cannot judge is left to Hydra and the task, which check again.
     With a ``scenario_file``, each ``scenario.KEY=VALUE`` becomes ``++scenario.KEY=VALUE`` and
-    ``~scenario ~scenario_schema`` are added.
+    ``~scenario ~scenario_schema`` are added. A mechanism's switch may be given as
+    ``mechanisms.NAME=off`` (:func:`mechanism_switches`).
 
     Args:
         overrides: the command line's ``key=value`` overrides.
@@ -176,6 +195,7 @@ def precheck(
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    overrides = mechanism_switches(overrides)
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception:

@@ -328,6 +328,54 @@ def _held_out_rows(oos: pd.DataFrame) -> list[str]:
     return lines + [""]
 
 
+DURATIONS = (
+    "shakai_2004.ceasefire_days",
+    "waziristan_2006.ceasefire_days",
+    "secret_talks_2020.talks_end_day",
+    "ceasefire_2021.ceasefire_days",
+    "ceasefire_2021.days_to_ceasefire",
+    "kabul_2022.ceasefire_end_day",
+)
+"""The patterns that are durations (days until or between events), for :func:`duration_widths`."""
+
+
+def duration_widths(outcomes: Sequence[Outcome], runs: Runs) -> pd.DataFrame:
+    """Sharpness of the duration patterns: the width of each simulated 90% interval in log days,
+    ``ln(hi) - ln(max(lo, 1))``. An interval that reaches past the horizon (``open``) is cut at the
+    horizon, so its width is a lower bound; ``inside`` says whether the observation lies in it."""
+    rows = []
+    for o in outcomes:
+        if o.pattern.id in DURATIONS and o.n:
+            lo, hi = o.i90
+            horizon = float(runs[o.pattern.episode].days)
+            rows.append(
+                {
+                    "pattern": o.pattern.id,
+                    "lo": lo,
+                    "hi": hi,
+                    "open": bool(hi > horizon),
+                    "width_log_days": float(np.log(min(hi, horizon)) - np.log(max(lo, 1.0))),
+                    "inside": bool(o.passed),
+                }
+            )
+    return pd.DataFrame(rows, columns=["pattern", "lo", "hi", "open", "width_log_days", "inside"])
+
+
+def _sharpness_line(outcomes: Sequence[Outcome], runs: Runs) -> str:
+    w = duration_widths(outcomes, runs)
+    if w.empty:
+        return ""
+    cells = ", ".join(
+        f"{r.pattern} {r.width_log_days:.2f}{' (open: cut at the horizon)' if r.open else ''}"
+        for r in w.itertuples()
+    )
+    return (
+        f"**Sharpness of durations:** the median width of the simulated 90% intervals of the "
+        f"{len(w)} durations is {np.median(w['width_log_days']):.2f} log days ({cells}); the observation "
+        f"lies inside {int(w['inside'].sum())} of them."
+    )
+
+
 def _report_head(
     outcomes: Sequence[Outcome],
     runs: Runs,
@@ -358,6 +406,8 @@ def _report_head(
         "",
         *SKILL_HEADER,
         *_skill_rows(skill_summary(scores, by="episode"), "episode"),
+        "",
+        _sharpness_line(outcomes, runs),
         "",
         READING_GUIDE,
         "",
