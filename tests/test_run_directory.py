@@ -121,3 +121,56 @@ def test_full_disk_is_a_message(tmp_path):
 def test_directory_error_names_the_directory_and_the_reason(tmp_path, code, words):
     msg = str(runner.directory_error(tmp_path / "r", OSError(code, "x", str(tmp_path / "r" / "f"))))
     assert "hydra.run.dir" in msg and str(tmp_path / "r") in msg and words in msg, msg
+
+
+# --------------------------------------------------------------------------------------------
+# Limits before work
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"worlds": 10**12, "days": 1}, ["worlds = 1,000,000,000,000", "TB", "memory available"]),
+        ({"worlds": 1, "days": 10**9, "record": "daily"}, ["days = 1,000,000,000", "GB", "fewer days"]),
+        ({"worlds": 1000, "days": 30, "max_memory": "1KB"}, ["1.0 KB", "max_memory"]),
+    ],
+)
+def test_an_oversized_run_is_refused_with_its_estimate(mini, kwargs, words):
+    """Refused before any allocation: no chunk plan of 2x10^9 entries, no 97 GiB array (the
+    call returns at once; a run that started would exhaust memory instead)."""
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.run(mini, **kwargs)
+    for w in words:
+        assert w in str(err.value), str(err.value)
+
+
+def test_the_estimate_grows_with_what_a_run_keeps(mini):
+    from sim.running.limits import estimate_memory
+
+    base = estimate_memory(mini, 1000, 730, "none", 512, 1)
+    monthly = estimate_memory(mini, 1000, 730, "monthly", 512, 1)
+    daily = estimate_memory(mini, 1000, 730, "daily", 512, 1)
+    assert base < monthly < daily
+    assert estimate_memory(mini, 2000, 730, "daily", 512, 1) > daily
+    # a measured daily run: the tables of 1,000 worlds x 730 days take about 93 MB in pandas
+    assert 93e6 < daily < 10 * 93e6
+
+
+def test_more_workers_or_threads_than_cores_need_oversubscribe(mini):
+    cores = os.cpu_count() or 1
+    for name in ("workers", "threads"):
+        with pytest.raises(sim.ScenarioError, match=rf"{name} = {cores + 1} is not allowed: .*oversubscribe"):
+            sim.run(mini, worlds=2, days=2, **{name: cores + 1})
+    sim.run(mini, worlds=2, days=2, threads=cores + 1, oversubscribe=True)
+
+
+def test_max_memory_setting_is_checked():
+    from sim.inputs.settings import check_run_setting
+
+    assert check_run_setting("max_memory", "8GB") == 8 * 1024**3
+    assert check_run_setting("max_memory", "512MiB") == 512 * 1024**2
+    assert check_run_setting("max_memory", None) is None
+    for bad in ("lots", "-1GB", 0, True, "8 XB"):
+        with pytest.raises(sim.ScenarioError, match="max_memory"):
+            check_run_setting("max_memory", bad)

@@ -251,6 +251,8 @@ def _simulate(job: Job) -> tuple[Any, dict[str, Any]]:
         resume=run.resume,
         progress=_want_progress(run.progress, job.worlds, run.days),
         behaviour=run.behaviour,
+        max_memory=run.max_memory,
+        oversubscribe=run.oversubscribe,
     )
 
 

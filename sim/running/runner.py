@@ -327,13 +327,15 @@ def run_checkpointed(
     resume: bool = True,
     threads: int | None = None,
     behaviour: str = "shipped",
+    max_memory: int | str | None = None,
+    oversubscribe: bool = False,
 ) -> tuple[Results, dict[str, Any]]:
     """Run a scenario with every finished chunk saved, resuming from saved chunks.
 
     Args:
         run_dir: directory of the run (it must exist); checkpoints go to ``run_dir/.chunks``.
-        scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads, behaviour:
-            as :func:`sim.run`.
+        scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads, behaviour,
+            max_memory, oversubscribe: as :func:`sim.run`.
         progress: show a progress bar (worlds done, worlds per second, time left).
         key: config hash of the run; checkpoints made under another key are discarded.
         resume: keep checkpoints of an interrupted run with the same key (False: start over).
@@ -342,7 +344,9 @@ def run_checkpointed(
         (results, info) where info has ``chunks``, ``chunks_resumed`` and ``worlds_resumed``.
     """
     run_dir = Path(run_dir)
-    s = ensemble.prepare(scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads)
+    s = ensemble.prepare(
+        scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads, max_memory, oversubscribe
+    )
     params, particles = ensemble.behaviour_params(s, behaviour, worlds, seed, params)
     lanes = ensemble.lanes(workers, threads)
     bounds = ensemble.plan_chunks(worlds, 0, chunk_worlds, lanes)
