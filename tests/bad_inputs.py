@@ -286,7 +286,7 @@ def _file_cases() -> list[Case]:
         ("syntax_error", ["scenario.yaml", "line"]),
         ("tab_indent", ["scenario.yaml", "line"]),
         ("duplicate_key", ["scenario.yaml", "a"]),
-        ("binary", ["binary.yaml"]),
+        ("binary", ["scenario.yaml", "YAML"]),
     ]
     absent = {"hosts_like": ("secretpassword",), "env_interpolation": (str(Path.home()),)}
     for name, names in shipped:
