@@ -8,6 +8,7 @@ scenario the ``scenario.*`` overrides apply to, and rewrites the overrides for a
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,6 +95,9 @@ def _check_scenario_choice(o: Any, seen: _Seen) -> None:
                 f"scenarios/{suggest(str(v), seen.names)}: {', '.join(seen.names)}; for a YAML "
                 "elsewhere use scenario_file=/path/to/file.yaml"
             )
+        # Hydra composes the file itself: read it first as data (no '# @package' header, no
+        # hydra or _target_ keys, no interpolations, within limits), wherever it came from
+        load_yaml_mapping(SCENARIO_DIR / f"{v}.yaml", f"scenarios/{v}.yaml")
     seen.scenario = str(vals[0]) if len(vals) == 1 else None
 
 
@@ -173,6 +177,11 @@ def precheck(
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    # Hydra's parser refuses a value starting with ~ (its deletion prefix); the path is expanded
+    overrides = [
+        f"scenario_file={os.path.expanduser(t.split('=', 1)[1])}" if t.startswith("scenario_file=~") else t
+        for t in overrides
+    ]
     for text in overrides:
         if len(text) > MAX_OVERRIDE_CHARS:
             key = re.split(r"[=~+]", text.lstrip("~+"), maxsplit=1)[0]

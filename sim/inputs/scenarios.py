@@ -394,10 +394,15 @@ def replace(s: Scenario, **changes: Any) -> Scenario:
     return dataclasses.replace(s, **changes)
 
 
+#: longest run label (the directory below results/)
+LABEL_MAX_CHARS = 80
+
+
 def scenario_label(root: Any = None) -> str:
     """Readable name of a run's scenario in its composed config ``root``: the file stem for
-    ``scenario_file``, else the chosen scenario's name (``hydra.runtime.choices.scenario``)."""
-    import re
+    ``scenario_file``, else the chosen scenario's name (``hydra.runtime.choices.scenario``),
+    made a safe directory name: ASCII letters, digits, ``_``, ``-`` and inner dots, not
+    starting with a dot (so never ``..``), at most :data:`LABEL_MAX_CHARS` characters."""
 
     name = None
     if root is not None:
@@ -408,4 +413,7 @@ def scenario_label(root: Any = None) -> str:
             name = OmegaConf.select(
                 root, "hydra.runtime.choices.scenario", default=None, throw_on_missing=False
             )
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"))
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"), flags=re.ASCII)
+    # a directory name inside results/: never '.', '..' or hidden, never too long
+    label = label.lstrip(".-")[:LABEL_MAX_CHARS].rstrip(".")
+    return label or "scenario"
