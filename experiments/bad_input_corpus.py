@@ -60,8 +60,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.verbose or verdict != "clear":
                 print(f"{verdict:9s} {case.kind:4s} {case.name:34s} {secs:5.1f}s  {reason}", flush=True)
-            if (where / "ro").exists():
-                (where / "ro").chmod(0o700)
     print(
         f"\n{len(cases)} cases in {time.perf_counter() - t0:.0f} s: "
         + ", ".join(f"{counts[k]} {k}" for k in ("clear", "unclear", "accepted"))
