@@ -174,3 +174,20 @@ def test_max_memory_setting_is_checked():
     for bad in ("lots", "-1GB", 0, True, "8 XB"):
         with pytest.raises(sim.ScenarioError, match="max_memory"):
             check_run_setting("max_memory", bad)
+
+
+def test_run_checkpointed_refuses_a_directory_another_process_holds(tmp_path, mini):
+    code = (
+        "import sys\nfrom sim.running.runner import lock_run_dir\n"
+        f"lock_run_dir({str(tmp_path)!r}, command='holder')\nprint('locked', flush=True)\nsys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(runner.RunDirBusy, match=rf"process {holder.pid} .*holder"):
+            runner.run_checkpointed(tmp_path, mini, worlds=4, days=5, seed=0)
+        assert not (tmp_path / runner.CHUNK_DIR).exists()
+    finally:
+        holder.communicate("", timeout=60)

@@ -332,6 +332,9 @@ def run_checkpointed(
 ) -> tuple[Results, dict[str, Any]]:
     """Run a scenario with every finished chunk saved, resuming from saved chunks.
 
+    The run directory is locked for the run (:func:`lock_run_dir`) unless this process holds
+    its lock already: another process running into it stops with :class:`RunDirBusy`.
+
     Args:
         run_dir: directory of the run (it must exist); checkpoints go to ``run_dir/.chunks``.
         scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads, behaviour,
@@ -344,6 +347,37 @@ def run_checkpointed(
         (results, info) where info has ``chunks``, ``chunks_resumed`` and ``worlds_resumed``.
     """
     run_dir = Path(run_dir)
+    held = Path(run_dir).expanduser().resolve() in _HELD
+    lock_run_dir(run_dir)  # the command line holds it already; another caller takes it here
+    try:
+        return _run_checkpointed(
+            run_dir, scenario, worlds, days, seed, record, params, chunk_worlds, workers, progress, key,
+            resume, threads, behaviour, max_memory, oversubscribe,
+        )  # fmt: skip
+    finally:
+        if not held:
+            unlock_run_dir(run_dir)
+
+
+def _run_checkpointed(
+    run_dir: Path,
+    scenario: Scenario,
+    worlds: int,
+    days: int,
+    seed: int,
+    record: str,
+    params: pd.DataFrame | None,
+    chunk_worlds: int,
+    workers: int,
+    progress: bool,
+    key: str | None,
+    resume: bool,
+    threads: int | None,
+    behaviour: str,
+    max_memory: int | str | None,
+    oversubscribe: bool,
+) -> tuple[Results, dict[str, Any]]:
+    """:func:`run_checkpointed` with the run directory locked."""
     s = ensemble.prepare(
         scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads, max_memory, oversubscribe
     )
