@@ -102,7 +102,9 @@ def test_threads_do_not_change_results(mini_path, threads):
     """Chunks stepped at once in several threads give the tables of one thread, byte for byte
     (200 worlds in chunks of 64: more chunks than threads, and a short last one)."""
     one = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64, threads=1)
-    many = _run(mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64, threads=threads)
+    many = _run(
+        mini_path, worlds=200, seed=4, record="daily", chunk_worlds=64, threads=threads, oversubscribe=True
+    )
     assert_frame_equal(one.worlds, many.worlds)
     assert_frame_equal(one.timeseries, many.timeseries)
     assert_frame_equal(one.ceasefires, many.ceasefires)

@@ -8,6 +8,7 @@ scenario the ``scenario.*`` overrides apply to, and rewrites the overrides for a
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.inputs.fields import actor_groups, check_path, suggest
-from sim.inputs.scenarios import SCENARIO_DIR, scenario_names
+from sim.inputs.scenarios import SCENARIO_DIR, read_yaml, scenario_names
 from sim.inputs.schema import ScenarioError
 from sim.inputs.settings import RUN_KEYS, check_run_setting
 
 _NO_VALUE = object()
+#: longest ``key=value`` on the command line (a 5,000-digit number is refused before parsing)
+MAX_OVERRIDE_CHARS = 1000
 
 
 def one_paragraph(text: str) -> str:
@@ -30,19 +33,14 @@ def one_paragraph(text: str) -> str:
 
 
 def load_yaml_mapping(path: Path, shown: str) -> DictConfig:
-    """Load a scenario YAML as a DictConfig, with a one-paragraph message on failure."""
+    """Load a scenario YAML as a DictConfig (:func:`sim.inputs.scenarios.read_yaml`: data only,
+    within limits), with a one-paragraph message on failure that never echoes the file."""
+    if not Path(path).is_file():
+        raise ScenarioError(f"{shown}: no such file {str(path)!r}")
     try:
-        base = OmegaConf.load(path)
-    except FileNotFoundError:
-        raise ScenarioError(f"{shown}: no such file {str(path)!r}") from None
-    except Exception as e:  # YAML syntax error, unsupported value
-        raise ScenarioError(f"{shown} is not valid YAML: {one_paragraph(str(e))}") from None
-    if not isinstance(base, DictConfig):
-        raise ScenarioError(
-            f"{shown}: expected a mapping of scenario fields (name: ..., state: "
-            "..., factions: ...) at the top level"
-        )
-    return base
+        return OmegaConf.create(read_yaml(path, shown))
+    except ScenarioError as e:
+        raise ScenarioError(one_paragraph(str(e))) from None
 
 
 def actor_ids(raw: Any) -> dict[str, list[str]]:
@@ -97,6 +95,9 @@ def _check_scenario_choice(o: Any, seen: _Seen) -> None:
                 f"scenarios/{suggest(str(v), seen.names)}: {', '.join(seen.names)}; for a YAML "
                 "elsewhere use scenario_file=/path/to/file.yaml"
             )
+        # Hydra composes the file itself: read it first as data (no '# @package' header, no
+        # hydra or _target_ keys, no interpolations, within limits), wherever it came from
+        load_yaml_mapping(SCENARIO_DIR / f"{v}.yaml", f"scenarios/{v}.yaml")
     seen.scenario = str(vals[0]) if len(vals) == 1 else None
 
 
@@ -196,6 +197,18 @@ def precheck(
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     overrides = mechanism_switches(overrides)
+    # Hydra's parser refuses a value starting with ~ (its deletion prefix); the path is expanded
+    overrides = [
+        f"scenario_file={os.path.expanduser(t.split('=', 1)[1])}" if t.startswith("scenario_file=~") else t
+        for t in overrides
+    ]
+    for text in overrides:
+        if len(text) > MAX_OVERRIDE_CHARS:
+            key = re.split(r"[=~+]", text.lstrip("~+"), maxsplit=1)[0]
+            raise ScenarioError(
+                f"{key}: the setting is {len(text):,} characters long, which is not allowed: at most "
+                f"{MAX_OVERRIDE_CHARS:,} (a number or a short text)"
+            )
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception:
@@ -205,14 +218,17 @@ def precheck(
     out = []
     for o, text in zip(parsed, overrides, strict=False):
         key = o.key_or_group
+        if (key == "scenario" or key.startswith("scenario.")) and o.is_delete():
+            raise ScenarioError(
+                f"~{key} is not allowed: a scenario's fields cannot be deleted on the command line; "
+                f"set them ({key}.<field>=VALUE) or write a scenario file without them "
+                "(scenario_file=PATH)"
+            )
         if key.startswith("scenario.") and not o.is_delete():
             adding = o.is_add() or o.is_force_add()
             for v in override_values(o) or [_NO_VALUE]:
                 check_path(
-                    key[len("scenario.") :],
-                    None if adding else ids,
-                    **({} if v is _NO_VALUE else {"value": v}),
-                    origin=origin,
+                    key[len("scenario.") :], ids, **({} if v is _NO_VALUE else {"value": v}), origin=origin
                 )
             if seen.file_mode and not adding:
                 text = "++" + text

@@ -80,7 +80,18 @@ class StartedCallback(Callback):
     """Marks that Hydra composed the config and is about to run the job(s)."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Take the run directory's lock before Hydra writes into it (its log, ``.hydra/``):
+        a second run into a directory in use, or a directory that cannot be written, stops here
+        with exit status 2."""
         _STATE["started"] = True
+        from sim.running.runner import lock_run_dir
+
+        try:
+            lock_run_dir(str(config.hydra.run.dir), command=" ".join([PROG, *sys.argv[1:]]))
+        except ScenarioError as e:
+            _STATE["user_error"] = True
+            _error(str(e))
+            sys.exit(2)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _STATE["started"] = True

@@ -251,6 +251,8 @@ def _simulate(job: Job) -> tuple[Any, dict[str, Any]]:
         resume=run.resume,
         progress=_want_progress(run.progress, job.worlds, run.days),
         behaviour=run.behaviour,
+        max_memory=run.max_memory,
+        oversubscribe=run.oversubscribe,
     )
 
 
@@ -424,14 +426,32 @@ def run_task(cfg: DictConfig, git_state: Callable[[], dict[str, Any]]) -> dict[s
         ``run_dir``, ``worlds``, ``seconds`` and ``skipped``.
     """
     from sim.running import runner
-    from sim.running.files import write_json_atomic
-    from sim.running.results import describe
 
     t0 = time.perf_counter()
     started_at = datetime.datetime.now(datetime.UTC).astimezone()
     _quiet_mesa()
     job = _plan(cfg)
-    job.run_dir.mkdir(parents=True, exist_ok=True)
+    # a single run took the lock before Hydra wrote into the directory (sim.cli.run); a
+    # sweep's job takes it here
+    runner.lock_run_dir(job.run_dir)
+    try:
+        return _run_locked(job, git_state, t0, started_at)
+    except OSError as e:
+        if runner.is_storage_error(e):
+            raise runner.directory_error(job.run_dir, e) from None
+        raise
+    finally:
+        runner.unlock_run_dir(job.run_dir)
+
+
+def _run_locked(
+    job: Job, git_state: Callable[[], dict[str, Any]], t0: float, started_at: Any
+) -> dict[str, Any]:
+    """:func:`run_task` once the run directory is locked."""
+    from sim.running import runner
+    from sim.running.files import write_json_atomic
+    from sim.running.results import describe
+
     runner.clean_temporary(job.run_dir)
     (job.run_dir / "error.json").unlink(missing_ok=True)
     if _skip_if_complete(job):

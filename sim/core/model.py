@@ -63,6 +63,11 @@ class NegotiationModel(mesa.Model):
         days: int = 730,
         params: Mapping[str, Any] | None = None,
     ) -> None:
+        from sim.inputs.settings import whole
+
+        whole("days", days, 1)
+        if rng is not None:
+            whole("rng", rng, 0)
         super().__init__(rng=rng)
         self.config = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.seed = int(self._seed)

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sim.inputs.schema import Scenario, ScenarioError, allowed, check_value
+from sim.inputs.schema import (
+    Scenario,
+    ScenarioError,
+    allowed,
+    check_id,
+    check_value,
+    shown_value,
+)
 
 #: the wildcard that stands for an actor id in a path
 ANY_ID = "*"
@@ -295,7 +302,13 @@ def _suggest_field(name: str, siblings: Sequence[str]) -> str:
 
 
 def check_leaf_value(shown: str, sf: SchemaField, value: Any) -> None:
-    """Check one value against a field's declaration (range, yes/no, choice)."""
+    """Check one value against a field's declaration (range, yes/no, choice); text holding an
+    interpolation ``${...}`` is refused for every field."""
+    if isinstance(value, str) and "${" in value:
+        raise ScenarioError(
+            f"{shown} = {shown_value(value)} is not allowed: interpolations ${{...}} are not read in a "
+            "scenario (they could copy environment variables into the outputs); write the value itself"
+        )
     if sf.has_range:
         check_value(shown, sf.field, value)
     elif sf.is_flag and not isinstance(value, bool):
@@ -356,5 +369,161 @@ def check_path(
             )
         where = f"{where}.{part}"
     sf = lookup(".".join(generic))
+    if sf is None and value is not _NO_VALUE:
+        raise ScenarioError(
+            f"{shown} = {shown_value(value)} is not allowed: {shown} is a group of fields, not a "
+            f"value; set its fields one by one ({shown}{'.<id>' if path in actor_groups() else ''}"
+            ".<field>=VALUE), or write the group in a scenario file (scenario_file=PATH)"
+        )
     if sf is not None and value is not _NO_VALUE:
         check_leaf_value(shown, sf, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking raw data before it meets the schema (a file, the API's overrides)
+# --------------------------------------------------------------------------------------------
+
+#: keys a scenario may never hold, anywhere: they would make data act (Hydra instantiation,
+#: Hydra's own settings)
+FORBIDDEN_KEYS = ("_target_", "_recursive_", "_convert_", "_partial_", "_args_")
+MISSING = "???"
+
+
+def check_data(data: Any, origin: str, path: str = "") -> None:
+    """Refuse what would make a scenario more than data, at any depth: interpolations
+    (``${...}``, resolved by OmegaConf: environment variables, other files), Hydra's
+    instantiation keys (``_target_``) and, at the top level, Hydra's own settings (``hydra``).
+
+    Raises:
+        ScenarioError: naming the origin and the path of the offending key or value.
+    """
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if str(key) in FORBIDDEN_KEYS:
+                raise ScenarioError(
+                    f"{origin}: {where} is not allowed: a scenario is data; the key {key} would make "
+                    "Hydra build and call objects"
+                )
+            if not path and str(key) == "hydra":
+                raise ScenarioError(
+                    f"{origin}: hydra is not allowed in a scenario: Hydra's own settings (hydra.*) "
+                    "go on the command line, never in a scenario file"
+                )
+            check_data(value, origin, where)
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            check_data(value, origin, f"{path}[{i}]")
+    elif isinstance(data, str) and "${" in data:
+        raise ScenarioError(
+            f"{origin}: {path} = {shown_value(data)} is not allowed: interpolations ${{...}} are not "
+            "read in a scenario (they could copy environment variables or other files into the "
+            "outputs); write the value itself"
+        )
+
+
+def check_raw(data: Any, origin: str) -> None:
+    """Check raw scenario data (plain mappings, lists and scalars, before the typed schema
+    converts anything) field by field: unknown keys, wrong container types, text or yes/no
+    where a number belongs, numbers where yes/no belongs, non-finite or huge numbers, unresolved
+    ``???``, bad actor ids, ``sources`` keys that name no field; plus :func:`check_data`.
+
+    Raises:
+        ScenarioError: naming the field path, the value and what is allowed.
+    """
+    check_data(data, origin)
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level")
+    ids = {g: list(v) if isinstance(v := data.get(g), Mapping) else [] for g in actor_groups()}
+    _check_group(data, "", "", origin, ids)
+
+
+def _fail(origin: str, shown: str, value: Any, expected: str) -> ScenarioError:
+    return ScenarioError(f"{origin}: {shown} = {shown_value(value)} is not allowed: expected {expected}")
+
+
+def _check_group(
+    node: Mapping, generic: str, shown: str, origin: str, ids: Mapping[str, Sequence[str]]
+) -> None:
+    names = children(generic)
+    for key, value in node.items():
+        here = f"{shown}{key}"
+        if str(key) not in names:
+            where = f"scenario.{shown.rstrip('.')}" if shown else "scenario"
+            raise ScenarioError(
+                f"{origin}: {here} is not a field of the scenario: {where} has no field {str(key)!r}"
+                f"{_suggest_field(str(key), names)}; its fields are {', '.join(names)}"
+            )
+        path = f"{generic}.{key}" if generic else str(key)
+        sf = lookup(path)
+        if sf is not None:
+            _check_leaf_raw(origin, here, sf, value, ids)
+        elif path in actor_groups():
+            _check_actors(value, path, here, origin, ids)
+        elif isinstance(value, Mapping):
+            _check_group(value, path, f"{here}.", origin, ids)
+        else:
+            raise _fail(
+                origin, here, value, f"a mapping of the fields of {path} ({', '.join(children(path))})"
+            )
+
+
+def _check_actors(value: Any, group: str, shown: str, origin: str, ids: Mapping[str, Sequence[str]]) -> None:
+    if not isinstance(value, Mapping):
+        raise _fail(
+            origin,
+            shown,
+            value,
+            f"a mapping of {group[:-1]} ids to their fields, e.g. {group}: {{my_id: {{...}}}}",
+        )
+    for actor_id, actor in value.items():
+        check_id(f"{origin}: {shown}", actor_id)
+        if not isinstance(actor, Mapping):
+            fields = ", ".join(children(f"{group}.{ANY_ID}"))
+            raise _fail(origin, f"{shown}.{actor_id}", actor, f"a mapping of its fields ({fields})")
+        _check_group(actor, f"{group}.{ANY_ID}", f"{shown}.{actor_id}.", origin, ids)
+
+
+def _check_leaf_raw(
+    origin: str, shown: str, sf: SchemaField, value: Any, ids: Mapping[str, Sequence[str]]
+) -> None:
+    if isinstance(value, str) and value.strip() == MISSING:
+        raise ScenarioError(
+            f"{origin}: {shown} = ??? is not allowed: the value is missing (??? marks a value still to "
+            f"be given); write {sf.allowed}"
+        )
+    if value is None:
+        raise _fail(origin, shown, value, f"{sf.allowed} ({sf.doc})")
+    if sf.free_form:
+        _check_free_form(origin, shown, sf, value, ids)
+    elif sf.type in (int, float):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise _fail(origin, shown, value, f"{sf.allowed}, written as a number ({sf.doc})")
+        check_value(f"{origin}: {shown}", sf.field, value)
+    elif sf.is_flag:
+        if not isinstance(value, bool):
+            raise _fail(origin, shown, value, f"true or false, not a number or text ({sf.doc})")
+    elif typing.get_origin(sf.type) is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _fail(origin, shown, value, f"a list of ids, e.g. [a, b] ({sf.doc})")
+    elif isinstance(value, (Mapping, list)):
+        raise _fail(origin, shown, value, f"{sf.allowed} ({sf.doc})")
+
+
+def _check_free_form(
+    origin: str, shown: str, sf: SchemaField, value: Any, ids: Mapping[str, Sequence[str]]
+) -> None:
+    if not isinstance(value, Mapping):
+        raise _fail(origin, shown, value, f"a mapping ({sf.doc})")
+    if sf.name != "sources":
+        return
+    for key, text in value.items():
+        if not isinstance(text, str):
+            raise _fail(origin, f"{shown}.{key}", text, "the provenance of that field as one text")
+        try:
+            check_path(str(key), ids, origin=origin)
+        except ScenarioError as e:
+            raise ScenarioError(
+                f"{origin}: {shown}.{key} names no field of this scenario, so it documents nothing: "
+                f"{str(e).removeprefix('scenario.')}"
+            ) from None

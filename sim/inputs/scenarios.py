@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.inputs.schema import Scenario, ScenarioError
+from sim.inputs.fields import check_path
+from sim.inputs.schema import Scenario, ScenarioError, shown_value
 
 CONF_PACKAGE = "sim.conf"
 """The package holding the Hydra configuration (``conf/`` of the repository, installed inside
@@ -65,24 +67,197 @@ def behaviour_defaults() -> DictConfig:
     return OmegaConf.create({"behaviour": OmegaConf.to_container(values)})
 
 
+# --------------------------------------------------------------------------------------------
+# Reading a scenario file: data only, within limits
+# --------------------------------------------------------------------------------------------
+
+#: limits of a scenario file (the shipped ones are below 30 KB, 6 levels deep, 1,000 values)
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 50
+MAX_NODES = 100_000
+MAX_SCALAR_CHARS = 10_000
+#: digits of the longest whole number a scenario file may write (larger ones are kept as text
+#: and refused by the field's check, naming it)
+MAX_INT_DIGITS = 30
+
+
+class _LimitError(Exception):
+    """A scenario file exceeds a limit of :func:`read_yaml` (the message says which)."""
+
+
+def _guarded_loader(text: str) -> Any:
+    """A YAML loader (OmegaConf's, so numbers read as everywhere else) that refuses nesting
+    deeper than :data:`MAX_DEPTH` while composing, and keeps a whole number of more than
+    :data:`MAX_INT_DIGITS` digits as text."""
+    from omegaconf._utils import get_yaml_loader
+
+    class Loader(get_yaml_loader()):  # type: ignore[misc]
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _LimitError(
+                    f"it nests deeper than {MAX_DEPTH} levels (line {mark.line + 1}); a scenario "
+                    "is a few levels deep"
+                )
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_yaml_int(self, node: Any) -> Any:
+            if sum(c.isdigit() for c in node.value) > MAX_INT_DIGITS:
+                return node.value
+            return super().construct_yaml_int(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+    return Loader(text)
+
+
+def _expanded_size(node: Any, memo: dict[int, int], path: str = "") -> int:
+    """Nodes of a composed YAML document once every alias is expanded (each shared node is
+    counted once per use; computed once per node); refuses a value longer than
+    :data:`MAX_SCALAR_CHARS`, naming its path."""
+    import yaml
+
+    key = id(node)
+    if key not in memo:
+        memo[key] = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                memo[key] += _expanded_size(k, memo, path) + _expanded_size(
+                    v, memo, f"{path}.{k.value}" if path else str(k.value)
+                )
+        elif isinstance(node, yaml.SequenceNode):
+            memo[key] += sum(_expanded_size(v, memo, f"{path}[{i}]") for i, v in enumerate(node.value))
+        elif len(node.value) > MAX_SCALAR_CHARS:
+            raise _LimitError(
+                f"{path or 'a key'} (line {node.start_mark.line + 1}) is {len(node.value):,} characters "
+                f"long, which is not allowed: at most {MAX_SCALAR_CHARS:,}"
+            )
+        if memo[key] > MAX_NODES:
+            raise _LimitError(
+                f"its aliases (*name) expand to more than {MAX_NODES:,} values: a scenario "
+                "file needs no aliases"
+            )
+    return memo[key]
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (an empty file)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a line of text"
+    return f"a single {type(value).__name__}"
+
+
+_PACKAGE = re.compile(r"^\s*#\s*@package\b", re.MULTILINE)
+
+
+def read_yaml(path: str | Path, shown: str | None = None) -> dict[str, Any]:
+    """Read a scenario file as plain data, refusing what a scenario file must not hold.
+
+    Refused, with a message that names the file and never echoes its contents: a file larger
+    than :data:`MAX_FILE_BYTES` or not UTF-8 text; YAML syntax errors (with the line); nesting
+    deeper than :data:`MAX_DEPTH`; aliases that expand beyond :data:`MAX_NODES` values (an
+    alias bomb is refused before it expands); values longer than :data:`MAX_SCALAR_CHARS`; a
+    top level that is not a mapping; and anything that would make the file more than data (see
+    :func:`sim.inputs.fields.check_data`): interpolations ``${...}``, Hydra's ``# @package``
+    header, ``hydra`` keys, ``_target_`` keys.
+
+    Args:
+        path: the file.
+        shown: how messages name it (default: its file name).
+
+    Raises:
+        ScenarioError: naming the file and what is wrong.
+    """
+    import yaml
+
+    from sim.inputs.fields import check_data
+
+    path = Path(path)
+    shown = shown or path.name
+    try:
+        raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as e:
+        raise ScenarioError(f"{shown}: cannot be read ({e.strerror or type(e).__name__})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{shown}: the file is larger than {MAX_FILE_BYTES:,} bytes; a scenario is far smaller"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{shown}: not a scenario file: it is not UTF-8 text") from None
+    if _PACKAGE.search(text):
+        raise ScenarioError(
+            f"{shown}: a scenario file cannot carry a '# @package' header: it would let the file "
+            "set Hydra's own settings (hydra.*); remove that line"
+        )
+    loader = None
+    try:
+        loader = _guarded_loader(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, {})
+        data = None if node is None else loader.construct_document(node)
+    except _LimitError as e:
+        raise ScenarioError(f"{shown}: refused: {e}") from None
+    except yaml.YAMLError as e:
+        detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        raise ScenarioError(f"{shown}: not valid YAML: {detail}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{shown}: expected a mapping of scenario fields (name: ..., state: ..., factions: "
+            f"...) at the top level, but the file holds {_kind(data)}"
+        )
+    check_data(data, shown)
+    return data
+
+
 def scenario_names() -> list[str]:
     """Names of the shipped scenarios (files in ``scenarios/``)."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 
 
 def _resolve_path(name_or_path: str | Path) -> Path:
-    p = Path(name_or_path)
+    """The file of a shipped scenario's name (only the names in ``scenarios/``: a name cannot
+    climb out of that folder) or of a path ending in ``.yaml``/``.yml``."""
+    from sim.inputs.fields import suggest
+
+    if not isinstance(name_or_path, (str, Path)):
+        raise ScenarioError(
+            f"scenario = {name_or_path!r} is not allowed: expected a shipped scenario's name "
+            f"(one of {', '.join(scenario_names())}), a path to a .yaml file or a Scenario"
+        )
+    p = Path(name_or_path).expanduser()
     if p.suffix in (".yaml", ".yml"):
         if not p.is_file():
             raise ScenarioError(f"scenario file {str(p)!r} does not exist")
         return p
-    candidate = SCENARIO_DIR / f"{name_or_path}.yaml"
-    if not candidate.is_file():
+    names = scenario_names()
+    if str(name_or_path) not in names:
         raise ScenarioError(
-            f"scenario = {str(name_or_path)!r} is not allowed: expected one of "
-            f"{scenario_names()} or a path to a .yaml file"
+            f"scenario = {str(name_or_path)!r} is not allowed{suggest(str(name_or_path), names)}: "
+            f"expected one of {names} or a path to a .yaml file"
         )
-    return candidate
+    return SCENARIO_DIR / f"{name_or_path}.yaml"
+
+
+def _create(data: Mapping[str, Any], origin: str) -> DictConfig:
+    """An OmegaConf node of checked plain data."""
+    try:
+        return OmegaConf.create(dict(data))
+    except OmegaConfBaseException as e:
+        raise ScenarioError(f"{origin}: {_omegaconf_message(e)}") from None
 
 
 def _omegaconf_message(e: OmegaConfBaseException) -> str:
@@ -103,10 +278,16 @@ def from_config(cfg: Mapping[str, Any] | DictConfig, origin: str = "scenario") -
     Raises:
         ScenarioError: on an unknown key, a wrong type or an out-of-range value.
     """
+    from sim.inputs.fields import check_raw
+
     schema = OmegaConf.structured(Scenario)
     try:
-        if not isinstance(cfg, DictConfig):
-            cfg = OmegaConf.create(dict(cfg))
+        plain = OmegaConf.to_container(cfg, resolve=False) if isinstance(cfg, DictConfig) else dict(cfg)
+    except OmegaConfBaseException as e:
+        raise ScenarioError(f"{origin}: {_omegaconf_message(e)}") from None
+    check_raw(plain, origin)
+    try:
+        cfg = OmegaConf.create(plain)
         merged = OmegaConf.merge(schema, behaviour_defaults(), cfg)
         obj = OmegaConf.to_object(merged)
     except ScenarioError as e:
@@ -140,17 +321,29 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
     else:
         path = _resolve_path(name_or_path)
         origin = path.name
-        try:
-            base = OmegaConf.load(path)
-        except Exception as e:  # YAML syntax error
-            detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
-            raise ScenarioError(f"{origin}: not valid YAML: {detail}") from None
-        if not isinstance(base, DictConfig):
-            raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level")
+        base = _create(read_yaml(path, origin), origin)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ScenarioError(
+            f"overrides = {overrides!r} is not allowed: expected a mapping of dotted field paths "
+            'to values, e.g. {"state.delivery_reliability": 0.2}'
+        )
     for key, value in (overrides or {}).items():
+        if not isinstance(key, str):
+            raise ScenarioError(
+                f"overrides key {key!r} is not allowed: expected a dotted field path as text, "
+                "e.g. state.delivery_reliability"
+            )
         _check_override_path(key, base)
+        if not isinstance(value, Mapping):
+            check_path(key, None, value=value, origin=origin)
         # A mapping replaces the node (``{"spoilers": {}}`` drops every spoiler).
-        OmegaConf.update(base, key, value, merge=not isinstance(value, Mapping), force_add=True)
+        try:
+            OmegaConf.update(base, key, value, merge=not isinstance(value, Mapping), force_add=True)
+        except OmegaConfBaseException:
+            raise ScenarioError(
+                f"{origin}: overrides[{key!r}] = {shown_value(value)} could not be applied: "
+                f"{key} is a group of fields, so give a mapping or set its fields one by one"
+            ) from None
     return from_config(base, origin)
 
 
@@ -201,10 +394,15 @@ def replace(s: Scenario, **changes: Any) -> Scenario:
     return dataclasses.replace(s, **changes)
 
 
+#: longest run label (the directory below results/)
+LABEL_MAX_CHARS = 80
+
+
 def scenario_label(root: Any = None) -> str:
     """Readable name of a run's scenario in its composed config ``root``: the file stem for
-    ``scenario_file``, else the chosen scenario's name (``hydra.runtime.choices.scenario``)."""
-    import re
+    ``scenario_file``, else the chosen scenario's name (``hydra.runtime.choices.scenario``),
+    made a safe directory name: ASCII letters, digits, ``_``, ``-`` and inner dots, not
+    starting with a dot (so never ``..``), at most :data:`LABEL_MAX_CHARS` characters."""
 
     name = None
     if root is not None:
@@ -215,4 +413,7 @@ def scenario_label(root: Any = None) -> str:
             name = OmegaConf.select(
                 root, "hydra.runtime.choices.scenario", default=None, throw_on_missing=False
             )
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"))
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name or "scenario"), flags=re.ASCII)
+    # a directory name inside results/: never '.', '..' or hidden, never too long
+    label = label.lstrip(".-")[:LABEL_MAX_CHARS].rstrip(".")
+    return label or "scenario"

@@ -417,6 +417,55 @@ class Scenario:
 # --------------------------------------------------------------------------------------------
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: longest actor or district id, and longest scenario name
+ID_MAX_CHARS = 64
+NAME_MAX_CHARS = 200
+#: the one date format of ``start`` (ASCII digits only)
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
+
+#: district ids a scenario may name (troops_districts, withdrawal_districts, home_district): the
+#: seven former tribal districts (FATA, merged into Khyber Pakhtunkhwa in 2018) and the districts
+#: of Khyber Pakhtunkhwa where the TTP and its predecessors fought (general knowledge; the seeds
+#: name Swat, Malakand, Bajaur, Mohmand and North and South Waziristan)
+DISTRICTS = (
+    "bajaur", "mohmand", "khyber", "kurram", "orakzai", "north_waziristan", "south_waziristan",
+    "swat", "malakand", "buner", "shangla", "lower_dir", "upper_dir", "chitral", "peshawar",
+    "kohat", "hangu", "karak", "bannu", "lakki_marwat", "tank", "dera_ismail_khan", "charsadda",
+    "mardan", "nowshera", "swabi",
+)  # fmt: skip
+
+
+def shown_value(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters (a 5,000-digit number or a
+    long text is named, not copied)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        return f"a whole number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 12]}... ({len(text):,} characters)"
+
+
+def check_id(where: str, key: Any) -> None:
+    """Refuse an actor id that is not lower-case ASCII letters, digits and underscores starting
+    with a letter, at most :data:`ID_MAX_CHARS` long (``where`` is the group's path)."""
+    if not isinstance(key, str) or not _ID.match(key) or not key.isascii() or len(key) > ID_MAX_CHARS:
+        raise ScenarioError(
+            f"{where}.{shown_value(key).strip(chr(39))} is not a valid id: use lower-case letters, "
+            f"digits and underscores, starting with a letter, at most {ID_MAX_CHARS} characters"
+        )
+
+
+def check_district(path: str, value: Any) -> None:
+    """Refuse a district id that is not one of :data:`DISTRICTS` (with the closest one)."""
+    if value in DISTRICTS:
+        return
+    import difflib
+
+    close = difflib.get_close_matches(str(value).lower().replace("-", "_").replace(" ", "_"), DISTRICTS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ScenarioError(
+        f"{path} = {shown_value(value)} is not allowed{hint}: expected a district id, one of "
+        f"{', '.join(DISTRICTS)}"
+    )
 
 
 def allowed(f: dataclasses.Field) -> str:
@@ -438,15 +487,16 @@ def check_value(path: str, f: dataclasses.Field, value: Any) -> None:
     if lo is None and hi is None:
         return
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok and f.metadata.get("integer") and float(value) != int(value):
+    if ok and isinstance(value, float) and not np.isfinite(value):  # NaN, inf
         ok = False
-    if ok and value != value:  # NaN
+    if ok and f.metadata.get("integer") and isinstance(value, float) and not value.is_integer():
         ok = False
     if ok and ((lo is not None and value < lo) or (hi is not None and value > hi)):
         ok = False
     if not ok:
         raise ScenarioError(
-            f"{path} = {value!r} is not allowed: expected {allowed(f)} ({f.metadata.get('doc', '')})"
+            f"{path} = {shown_value(value)} is not allowed: expected {allowed(f)} "
+            f"({f.metadata.get('doc', '')})"
         )
 
 
@@ -458,11 +508,7 @@ def _walk(obj: Any, prefix: str) -> None:
             _walk(value, path + ".")
         elif isinstance(value, dict) and f.name in ("factions", "mediators", "spoilers"):
             for key, actor in value.items():
-                if not _ID.match(str(key)):
-                    raise ScenarioError(
-                        f"{path}.{key} is not a valid id: use lower-case letters, "
-                        "digits and underscores, starting with a letter"
-                    )
+                check_id(path, key)
                 _walk(actor, f"{path}.{key}.")
         else:
             check_value(path, f, value)
@@ -478,9 +524,19 @@ def validate(s: Scenario) -> None:
     if not s.factions:
         raise ScenarioError("factions = {} is not allowed: a scenario needs at least one faction")
     try:
+        if not _DATE.match(str(s.start)):
+            raise ValueError
         datetime.date.fromisoformat(str(s.start))
     except ValueError:
-        raise ScenarioError(f"start = {s.start!r} is not allowed: expected a date YYYY-MM-DD") from None
+        raise ScenarioError(
+            f"start = {shown_value(s.start)} is not allowed: expected a date YYYY-MM-DD (e.g. 2022-05-09)"
+        ) from None
+    if len(s.name) > NAME_MAX_CHARS:
+        raise ScenarioError(
+            f"name = {shown_value(s.name)} is not allowed: expected a title of at most {NAME_MAX_CHARS} "
+            "characters (the description holds the rest)"
+        )
+    _check_districts_and_ids(s)
     troops = set(s.state.troops_districts)
     for d in s.state.offer.withdrawal_districts:
         if d not in troops:
@@ -497,6 +553,33 @@ def validate(s: Scenario) -> None:
             )
         seen.add(d)
     check_world_rules(s)
+
+
+def _check_districts_and_ids(s: Scenario) -> None:
+    """Known district ids, each listed once; one id per actor across the actor groups."""
+    seen: set[str] = set()
+    for d in s.state.troops_districts:
+        check_district("state.troops_districts", d)
+        if d in seen:
+            raise ScenarioError(
+                f"state.troops_districts lists {d!r} twice, which is not allowed: each district at most once"
+            )
+        seen.add(d)
+    for d in s.state.offer.withdrawal_districts:
+        check_district("state.offer.withdrawal_districts", d)
+    for fid, fc in s.factions.items():
+        if fc.home_district:
+            check_district(f"factions.{fid}.home_district", fc.home_district)
+    owner: dict[str, str] = {}
+    for group in ("factions", "mediators", "spoilers"):
+        for actor_id in getattr(s, group):
+            if actor_id in owner:
+                raise ScenarioError(
+                    f"{group}.{actor_id} is not allowed: the id {actor_id!r} is already used in "
+                    f"{owner[actor_id]}; every actor needs its own id (outputs and parameter "
+                    "columns name actors by id)"
+                )
+            owner[actor_id] = group
 
 
 def _whole_text(x: float) -> str:
@@ -540,6 +623,15 @@ def check_world_rules(s: Scenario, values: Mapping[str, np.ndarray] | None = Non
         )
     held = sum(get(f"factions.{i}.prisoners_held_count") for i in s.factions)
     release = get("state.offer.prisoner_release_count")
+    tranches = s.state.offer.release_tranche_count
+    few = np.flatnonzero((release > 0) & (release < tranches))
+    if few.size:
+        w = int(few[0])
+        raise ScenarioError(
+            f"{where(w)}state.offer.release_tranche_count = {tranches} is not allowed: the state "
+            f"promises only {_whole_text(release[w])} prisoners (state.offer.prisoner_release_count), "
+            "so at most that many tranches (each tranche releases at least one prisoner)"
+        )
     release, held = np.broadcast_arrays(release, held)
     over = np.flatnonzero(release > held)
     if over.size:

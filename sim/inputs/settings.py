@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -133,6 +134,47 @@ def _design(name: str, value: Any) -> dict[str, Any] | None:
     return check_design(value)
 
 
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?i?B?)\s*$", re.IGNORECASE | re.ASCII)
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(name: str, value: Any) -> int | None:
+    """A memory size (``8GB``, ``512MB``, ``1.5G``, or a whole number of bytes) in bytes; None
+    stays None (no limit but the machine's).
+
+    Raises:
+        ScenarioError: naming the setting, the value and what is allowed.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    m = _SIZE.match(value) if isinstance(value, str) else None
+    if m is None or float(m.group(1)) <= 0:
+        raise ScenarioError(
+            f"{name} = {value!r} is not allowed: expected a memory size such as 8GB, 512MB or a "
+            "whole number of bytes, or null (the memory available)"
+        )
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()[:1]])
+
+
+def check_cores(workers: int, threads: Any, oversubscribe: bool = False) -> None:
+    """Refuse more worker processes or threads than the machine has cores, unless
+    ``oversubscribe`` (more would only slow the run down and take memory: each worker is a
+    whole process).
+
+    Raises:
+        ScenarioError: naming the setting, the value and the number of cores.
+    """
+    cores = os.cpu_count() or 1
+    for name, value in (("workers", workers), ("threads", threads)):
+        if isinstance(value, int) and value > cores and not oversubscribe:
+            raise ScenarioError(
+                f"{name} = {value} is not allowed: this machine has {cores} cores, so at most "
+                f"{name}={cores}; set oversubscribe=true to run more anyway"
+            )
+
+
 def setting(default: Any, check: Callable[[str, Any], Any], doc: str) -> Any:
     """Declare a run setting: its default, the check that normalises a value, its meaning."""
     return field(default=default, metadata={"check": check, "doc": doc})
@@ -163,10 +205,15 @@ class RunSettings:
     )
     scenario_file: str | None = setting(None, _scenario_file, "a scenario YAML anywhere")
     design: Any = setting(None, _design, "a sampled design run as one batch")
+    max_memory: Any = setting(
+        None, parse_size, "memory a run may take (8GB, 512MB); null: what the machine has available"
+    )
+    oversubscribe: bool = setting(False, _yes_no, "allow more workers or threads than cores")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(RunSettings):
             setattr(self, f.name, f.metadata["check"](f.name, getattr(self, f.name)))
+        check_cores(self.workers, self.threads, self.oversubscribe)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> RunSettings:

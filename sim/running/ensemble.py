@@ -36,7 +36,8 @@ from sim.inputs.params import Params, build_params
 from sim.inputs.posterior import posterior_params
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
-from sim.inputs.settings import check_run_setting
+from sim.inputs.settings import check_cores, check_run_setting
+from sim.running.limits import check_memory
 from sim.running.results import Results
 
 DEFAULT_CHUNK_WORLDS = 512
@@ -80,7 +81,9 @@ def _whole(name: str, value, lo: int) -> None:
         raise ScenarioError(f"{name} = {value!r} is not allowed: expected a whole number of at least {lo}")
 
 
-def _check_run_args(worlds, days, seed, record, chunk_worlds, threads=None, workers=1) -> None:
+def _check_run_args(
+    worlds, days, seed, record, chunk_worlds, threads=None, workers=1, oversubscribe=False
+) -> None:
     """Check the run settings of :func:`run` with the one check of every run setting
     (:func:`sim.inputs.settings.check_run_setting`); ``threads`` None means auto."""
     for name, value in (
@@ -91,8 +94,10 @@ def _check_run_args(worlds, days, seed, record, chunk_worlds, threads=None, work
         ("chunk_worlds", chunk_worlds),
         ("threads", threads),
         ("workers", workers),
+        ("oversubscribe", oversubscribe),
     ):
         check_run_setting(name, value)
+    check_cores(workers, threads, oversubscribe)
 
 
 def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple[int, int]]:
@@ -159,6 +164,11 @@ def check_params(
 ) -> None:
     """Validate a per-world parameter table chunk by chunk before anything runs (the arrays
     are built and dropped; each chunk builds them again when it runs)."""
+    if params is not None and not isinstance(params, pd.DataFrame):
+        raise ScenarioError(
+            f"params = {type(params).__name__} is not allowed: expected a pandas DataFrame with one "
+            "row per world and dotted scenario fields as columns"
+        )
     if params is None or not len(params.columns):
         return
     if len(params) != worlds:
@@ -417,11 +427,17 @@ def prepare(
     first_world: int,
     workers: int,
     threads: int | None = None,
+    max_memory: int | str | None = None,
+    oversubscribe: bool = False,
 ) -> Scenario:
-    """Check the run settings and load the scenario (shared by :func:`run` and :mod:`sim.running.runner`)."""
-    _check_run_args(worlds, days, seed, record, chunk_worlds, threads, workers)
+    """Check the run settings, load the scenario and refuse a run that would not fit in memory
+    (:func:`sim.running.limits.check_memory`; shared by :func:`run` and :mod:`sim.running.runner`)."""
+    _check_run_args(worlds, days, seed, record, chunk_worlds, threads, workers, oversubscribe)
     _whole("first_world", first_world, 0)
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    limit = check_run_setting("max_memory", max_memory)
+    check_memory(s, worlds, days, record, chunk_worlds, lanes(workers, threads), workers, limit)
+    return s
 
 
 def run(
@@ -437,6 +453,8 @@ def run(
     workers: int = 1,
     threads: int | None = None,
     behaviour: str = "shipped",
+    max_memory: int | str | None = None,
+    oversubscribe: bool = False,
 ) -> Results:
     """Run ``worlds`` possible histories of a scenario, all at once.
 
@@ -460,6 +478,9 @@ def run(
             scenario) or ``"posterior"``: each world runs with one particle of the shipped
             posterior sample conf/posterior.parquet (see :mod:`sim.inputs.posterior`; columns of
             ``params`` win over the posterior's), recorded in ``Results.particles``.
+        max_memory: memory the run may take (bytes, or text such as ``"8GB"``); None: what the
+            machine has available. A run estimated to need more is refused before it starts.
+        oversubscribe: allow more ``workers`` or ``threads`` than the machine has cores.
 
     Returns:
         :class:`~sim.running.results.Results` with one row per world.
@@ -467,7 +488,19 @@ def run(
     Raises:
         ScenarioError: for a bad scenario, parameter table, run setting or ``behaviour``.
     """
-    s = prepare(scenario, worlds, days, seed, record, chunk_worlds, first_world, workers, threads)
+    s = prepare(
+        scenario,
+        worlds,
+        days,
+        seed,
+        record,
+        chunk_worlds,
+        first_world,
+        workers,
+        threads,
+        max_memory,
+        oversubscribe,
+    )
     params, particles = behaviour_params(s, behaviour, worlds, seed, params, first_world)
     bounds = plan_chunks(worlds, first_world, chunk_worlds, lanes(workers, threads))
     check_params(s, worlds, params, bounds)

@@ -12,6 +12,12 @@ A run directory is *complete* when its ``manifest.json`` (written last, atomical
 ``"complete": true`` with the same ``config_hash`` and every file it lists exists
 (:func:`is_complete`); the command line then skips the run.
 
+Only one process at a time works in a run directory: :func:`lock_run_dir` takes an OS file lock
+(``<run dir>/.lock``, :mod:`filelock`) and records who holds it in ``.lock.json``; a second run
+into the same directory stops at once with a :class:`RunDirBusy` naming the directory and the
+other process. The lock is the operating system's, so a killed run leaves none behind: the next
+run takes the directory over (and resumes from its finished chunks).
+
 Nothing half-written ever looks complete: every file is written to a hidden temporary name and
 renamed (:mod:`sim.running.files`); :func:`clean_temporary` removes the temporary files a killed process
 left behind.
@@ -19,11 +25,16 @@ left behind.
 
 from __future__ import annotations
 
+import atexit
+import datetime
+import errno
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,13 +42,16 @@ from typing import Any
 import pandas as pd
 
 from sim.core.registry import field_metadata
-from sim.inputs.schema import Scenario
+from sim.inputs.schema import Scenario, ScenarioError
 from sim.running import ensemble
 from sim.running.files import to_jsonable, write_json_atomic, write_parquet_atomic
 from sim.running.results import Results
 
 CHUNK_DIR = ".chunks"
 MANIFEST = "manifest.json"
+LOCK_FILE = ".lock"
+#: who holds a run directory's lock (process id, host, start time, command), beside the lock
+LOCK_INFO = ".lock.json"
 _CHUNK_FILE = re.compile(r"^worlds-(\d{10})-(\d{10})\.parquet$")
 
 
@@ -72,6 +86,117 @@ def config_hash(settings: dict[str, Any]) -> str:
         separators=(",", ":"),
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class RunDirBusy(ScenarioError):
+    """Another process is running into the same run directory."""
+
+
+# locks this process holds, by resolved run directory (released at exit)
+_HELD: dict[Path, Any] = {}
+
+
+def directory_error(run_dir: Path, e: OSError, setting: str = "hydra.run.dir") -> ScenarioError:
+    """The message for a run directory that cannot be created or written (read-only, full, a
+    file in the way): names the directory, the reason and what to do."""
+    reason = {
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.ENOTDIR: "a file is in the way of a folder on that path",
+        errno.EEXIST: "a file of that name is in the way",
+    }.get(e.errno or 0, e.strerror or type(e).__name__)
+    return ScenarioError(
+        f"{setting} = {str(run_dir)!r} cannot be written: {reason} ({e.filename or run_dir}); choose a "
+        f"writable directory with free space (e.g. {setting}=results/my_run)"
+    )
+
+
+def is_storage_error(e: OSError) -> bool:
+    """Whether ``e`` says the disk is full, read-only or not writable (a user's matter, not a bug)."""
+    return e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR)
+
+
+def lock_run_dir(run_dir: str | Path, command: str = "") -> Path:
+    """Create ``run_dir`` and take its lock for this process (kept until exit or
+    :func:`unlock_run_dir`); taking it again in the same process is a no-op.
+
+    Args:
+        run_dir: the run directory.
+        command: what this process runs, recorded for the message another process gets.
+
+    Returns:
+        The resolved run directory.
+
+    Raises:
+        RunDirBusy: another live process holds the lock (the message names it).
+        ScenarioError: the directory cannot be created or written (read-only, full disk).
+    """
+    from filelock import FileLock, Timeout
+
+    path = Path(run_dir).expanduser().resolve()
+    if path in _HELD:
+        return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(path / LOCK_FILE, thread_local=False)
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunDirBusy(_busy_message(path)) from None
+    except OSError as e:
+        raise directory_error(path, e) from None
+    _HELD[path] = lock
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": command or " ".join(sys.argv),
+    }
+    try:
+        write_json_atomic(path / LOCK_INFO, info)
+    except OSError as e:
+        unlock_run_dir(path)
+        raise directory_error(path, e) from None
+    return path
+
+
+def _busy_message(path: Path) -> str:
+    try:
+        info = json.loads((path / LOCK_INFO).read_text())
+    except (OSError, ValueError):
+        info = {}
+    who = (
+        f"process {info.get('pid', '?')} on {info.get('host', '?')}, started {info.get('started_at', '?')}"
+        + (f": {info['command']}" if info.get("command") else "")
+        if info
+        else "another process"
+    )
+    return (
+        f"hydra.run.dir = {str(path)!r} is in use by another run ({who}): two runs into one "
+        "directory would mix their results. Wait for it to finish, or give this run its own "
+        "directory (hydra.run.dir=results/another_name)"
+    )
+
+
+def unlock_run_dir(run_dir: str | Path) -> None:
+    """Release this process's lock on ``run_dir`` (nothing if it holds none)."""
+    path = Path(run_dir).expanduser().resolve()
+    lock = _HELD.pop(path, None)
+    if lock is None:
+        return
+    (path / LOCK_INFO).unlink(missing_ok=True)
+    lock.release(force=True)
+
+
+@atexit.register
+def _unlock_all() -> None:
+    for path in list(_HELD):
+        try:
+            unlock_run_dir(path)
+        except OSError:
+            pass
 
 
 def clean_temporary(run_dir: Path) -> list[Path]:
@@ -202,13 +327,18 @@ def run_checkpointed(
     resume: bool = True,
     threads: int | None = None,
     behaviour: str = "shipped",
+    max_memory: int | str | None = None,
+    oversubscribe: bool = False,
 ) -> tuple[Results, dict[str, Any]]:
     """Run a scenario with every finished chunk saved, resuming from saved chunks.
 
+    The run directory is locked for the run (:func:`lock_run_dir`) unless this process holds
+    its lock already: another process running into it stops with :class:`RunDirBusy`.
+
     Args:
         run_dir: directory of the run (it must exist); checkpoints go to ``run_dir/.chunks``.
-        scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads, behaviour:
-            as :func:`sim.run`.
+        scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads, behaviour,
+            max_memory, oversubscribe: as :func:`sim.run`.
         progress: show a progress bar (worlds done, worlds per second, time left).
         key: config hash of the run; checkpoints made under another key are discarded.
         resume: keep checkpoints of an interrupted run with the same key (False: start over).
@@ -217,7 +347,40 @@ def run_checkpointed(
         (results, info) where info has ``chunks``, ``chunks_resumed`` and ``worlds_resumed``.
     """
     run_dir = Path(run_dir)
-    s = ensemble.prepare(scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads)
+    held = Path(run_dir).expanduser().resolve() in _HELD
+    lock_run_dir(run_dir)  # the command line holds it already; another caller takes it here
+    try:
+        return _run_checkpointed(
+            run_dir, scenario, worlds, days, seed, record, params, chunk_worlds, workers, progress, key,
+            resume, threads, behaviour, max_memory, oversubscribe,
+        )  # fmt: skip
+    finally:
+        if not held:
+            unlock_run_dir(run_dir)
+
+
+def _run_checkpointed(
+    run_dir: Path,
+    scenario: Scenario,
+    worlds: int,
+    days: int,
+    seed: int,
+    record: str,
+    params: pd.DataFrame | None,
+    chunk_worlds: int,
+    workers: int,
+    progress: bool,
+    key: str | None,
+    resume: bool,
+    threads: int | None,
+    behaviour: str,
+    max_memory: int | str | None,
+    oversubscribe: bool,
+) -> tuple[Results, dict[str, Any]]:
+    """:func:`run_checkpointed` with the run directory locked."""
+    s = ensemble.prepare(
+        scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads, max_memory, oversubscribe
+    )
     params, particles = ensemble.behaviour_params(s, behaviour, worlds, seed, params)
     lanes = ensemble.lanes(workers, threads)
     bounds = ensemble.plan_chunks(worlds, 0, chunk_worlds, lanes)
