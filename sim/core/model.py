@@ -24,6 +24,7 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from sim.core import outcomes, schedule
 from sim.core.actors import Faction, Mediator, Spoiler, State
@@ -34,15 +35,33 @@ from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario
 
 
+def _episode_and_mesa_scenario(episode, scenario) -> tuple[Any, MesaScenario | None]:
+    """Split the model's two scenario arguments: the negotiation episode (name, path or
+    :class:`~sim.inputs.schema.Scenario`) and Mesa's own experiment object, which Mesa 3.5's
+    ``Model`` calls ``scenario`` and its tools (SolaraViz's Reset) pass in by that name."""
+    if scenario is None or isinstance(scenario, MesaScenario):
+        return ("kabul_2022" if episode is None else episode), scenario
+    if episode is not None:
+        raise TypeError(
+            f"NegotiationModel got both episode={episode!r} and scenario={scenario!r}: give the "
+            "scenario name, path or loaded scenario once, as episode"
+        )
+    return scenario, None
+
+
 class NegotiationModel(mesa.Model):
     """One possible history of a scenario, stepped one day and one actor at a time.
 
     Args:
-        scenario: shipped scenario name, YAML path or loaded :class:`~sim.inputs.schema.Scenario`.
+        episode: shipped scenario name, YAML path or loaded :class:`~sim.inputs.schema.Scenario`
+            (default ``kabul_2022``).
         rng: seed (int) of the world's random stream; None draws one.
         world: world index (which stream of the seed this world uses, as in :func:`sim.run`).
         days: horizon; ``running`` turns False after it.
         params: per-world parameter values for this world, ``{dotted field: value}``.
+        scenario: Mesa's own experiment object (:class:`mesa.experimental.scenarios.Scenario`,
+            kept as ``model.scenario``, as Mesa's tools such as SolaraViz's Reset pass it); a
+            scenario name, path or loaded scenario given here is taken as ``episode``.
 
     Attributes:
         config: the scenario. state, factions, mediators, spoilers: the agents.
@@ -57,14 +76,18 @@ class NegotiationModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: str | Path | Scenario = "kabul_2022",
+        episode: str | Path | Scenario | None = None,
         rng: int | None = None,
         world: int = 0,
         days: int = 730,
         params: Mapping[str, Any] | None = None,
+        scenario: MesaScenario | str | Path | Scenario | None = None,
     ) -> None:
-        super().__init__(rng=rng)
-        self.config = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        episode, scenario = _episode_and_mesa_scenario(episode, scenario)
+        if scenario is not None and scenario.rng is None:
+            scenario.rng = rng  # Mesa requires the two to agree
+        super().__init__(rng=rng, scenario=scenario)
+        self.config = episode if isinstance(episode, Scenario) else load_scenario(episode)
         self.seed = int(self._seed)
         self.world = world
         self.days = days

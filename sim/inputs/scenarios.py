@@ -71,6 +71,11 @@ def scenario_names() -> list[str]:
 
 
 def _resolve_path(name_or_path: str | Path) -> Path:
+    if not isinstance(name_or_path, (str, Path)):
+        raise ScenarioError(
+            f"scenario = {name_or_path!r} is not allowed: expected a scenario name "
+            f"({', '.join(scenario_names())}), a path to a .yaml file or a loaded scenario"
+        )
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml"):
         if not p.is_file():
