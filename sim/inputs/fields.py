@@ -355,3 +355,57 @@ def check_path(
     sf = lookup(".".join(generic))
     if sf is not None and value is not _NO_VALUE:
         check_leaf_value(shown, sf, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking a whole scenario mapping (a YAML file, sim.load_scenario's overrides)
+# --------------------------------------------------------------------------------------------
+
+
+def group_error(shown: str, value: Any, names: Sequence[str]) -> ScenarioError:
+    """The message for a single value where the schema has a group of fields or actors."""
+    return ScenarioError(
+        f"{shown} = {value!r} is not allowed: expected a mapping of its fields "
+        f"({', '.join(names)}), one per line below it"
+    )
+
+
+def check_leaf_type(shown: str, sf: SchemaField, value: Any) -> None:
+    """Check one value of a file against its field: range, yes/no, choice, list or text
+    (the messages name the field, the value and what is allowed, in a student's words)."""
+    if value is None:
+        return
+    if typing.get_origin(sf.type) is list:
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise ScenarioError(
+                f"{shown} = {value!r} is not allowed: expected a list of ids, e.g. [a, b] ({sf.doc})"
+            )
+        return
+    if sf.type is str and isinstance(value, (Mapping, list, tuple)):
+        raise ScenarioError(f"{shown} = {value!r} is not allowed: expected {sf.allowed} ({sf.doc})")
+    check_leaf_value(shown, sf, value)
+
+
+def check_mapping(raw: Mapping[str, Any], prefix: str = "", origin: str = "this scenario") -> None:
+    """Check every key and value of a scenario mapping against the schema before it is merged:
+    an unknown key gets a "did you mean", a value the range and meaning of its field, a single
+    value where a group belongs the names of the group's fields.
+
+    Raises:
+        ScenarioError: naming the path, the value and what is allowed.
+    """
+    for key, value in raw.items():
+        path = f"{prefix}{key}"
+        check_path(path, None, origin=origin)
+        sf = lookup(path)
+        if sf is not None:
+            if not sf.free_form:
+                check_leaf_type(f"scenario.{path}", sf, value)
+            continue
+        if value is None:
+            continue
+        generic = generic_path(path)
+        names = children(generic) if generic not in actor_groups() else ["<id>: {fields}"]
+        if not isinstance(value, Mapping):
+            raise group_error(f"scenario.{path}", value, names)
+        check_mapping(value, f"{path}.", origin)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.inputs.fields import check_mapping
 from sim.inputs.schema import Scenario, ScenarioError
 
 CONF_PACKAGE = "sim.conf"
@@ -90,11 +92,29 @@ def _resolve_path(name_or_path: str | Path) -> Path:
     return candidate
 
 
+#: the schema's classes by what a scenario file calls them (messages name no internal class)
+_CLASS_WORDS = {
+    "StateConfig": "state",
+    "OfferConfig": "state.offer",
+    "FactionConfig": "a faction",
+    "MediatorConfig": "a mediator",
+    "SpoilerConfig": "a spoiler",
+    "CeasefireConfig": "ceasefire",
+    "Behaviour": "behaviour",
+    "Scenario": "the scenario",
+}
+
+
+def plain_words(text: str) -> str:
+    """A message with the schema's class names replaced by the scenario's own words."""
+    return re.sub(r"'?\b(" + "|".join(_CLASS_WORDS) + r")\b'?", lambda m: _CLASS_WORDS[m.group(1)], text)
+
+
 def _omegaconf_message(e: OmegaConfBaseException) -> str:
-    key = getattr(e, "full_key", None) or getattr(e, "key", None) or "?"
+    key = getattr(e, "full_key", None) or getattr(e, "key", None) or "the scenario"
     msg = getattr(e, "msg", None) or str(e).splitlines()[0]
     value = getattr(e, "value", None)
-    first = msg.splitlines()[0]
+    first = plain_words(msg.splitlines()[0])
     if "not in struct" in first or "Key" in first and "not" in first:
         return f"{key} is not a field of the scenario: check its spelling ({first})"
     if value is not None:
@@ -156,6 +176,10 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         _check_override_path(key, base)
         # A mapping replaces the node (``{"spoilers": {}}`` drops every spoiler).
         OmegaConf.update(base, key, value, merge=not isinstance(value, Mapping), force_add=True)
+    try:
+        check_mapping(OmegaConf.to_container(base), origin=origin)
+    except ScenarioError as e:
+        raise ScenarioError(f"{origin}: {e}") from None
     return from_config(base, origin)
 
 
@@ -209,8 +233,6 @@ def replace(s: Scenario, **changes: Any) -> Scenario:
 def scenario_label(root: Any = None) -> str:
     """Readable name of a run's scenario in its composed config ``root``: the file stem for
     ``scenario_file``, else the chosen scenario's name (``hydra.runtime.choices.scenario``)."""
-    import re
-
     name = None
     if root is not None:
         path = OmegaConf.select(root, "scenario_file", default=None, throw_on_missing=False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -365,6 +366,52 @@ class Scenario:
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
+#: District ids a scenario may name (``factions.<id>.home_district``, ``state.troops_districts``,
+#: ``state.offer.withdrawal_districts``): the seven former tribal agencies (merged into Khyber
+#: Pakhtunkhwa in 2018), Swat and Malakand (the 2008-2009 deals, seed 000) and the southern
+#: districts bordering Waziristan where the TTP is active (Lakki Marwat: the end of the 2022
+#: ceasefire, R01-R03 in docs/sources.md).
+DISTRICTS = (
+    "bajaur",
+    "mohmand",
+    "khyber",
+    "kurram",
+    "orakzai",
+    "north_waziristan",
+    "south_waziristan",
+    "swat",
+    "malakand",
+    "bannu",
+    "lakki_marwat",
+    "tank",
+    "dera_ismail_khan",
+)
+
+
+def district_error(path: str, value: Any) -> ScenarioError:
+    """The message for a district id that is not one of :data:`DISTRICTS`."""
+    close = difflib.get_close_matches(str(value), DISTRICTS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ScenarioError(
+        f"{path} = {value!r} is not allowed: expected a district id{hint}; the known ids are "
+        f"{', '.join(DISTRICTS)} (negsim-list districts lists them)"
+    )
+
+
+def check_districts(s: Scenario) -> None:
+    """Every district a scenario names is one of :data:`DISTRICTS` (an empty home district
+    means none)."""
+    for fid, f in s.factions.items():
+        if f.home_district and f.home_district not in DISTRICTS:
+            raise district_error(f"factions.{fid}.home_district", f.home_district)
+    for path, ids in (
+        ("state.troops_districts", s.state.troops_districts),
+        ("state.offer.withdrawal_districts", s.state.offer.withdrawal_districts),
+    ):
+        for d in ids:
+            if d not in DISTRICTS:
+                raise district_error(path, d)
+
 
 def allowed(f: dataclasses.Field) -> str:
     """Human-readable allowed range of a declared field."""
@@ -428,6 +475,7 @@ def validate(s: Scenario) -> None:
         datetime.date.fromisoformat(str(s.start))
     except ValueError:
         raise ScenarioError(f"start = {s.start!r} is not allowed: expected a date YYYY-MM-DD") from None
+    check_districts(s)
     troops = set(s.state.troops_districts)
     for d in s.state.offer.withdrawal_districts:
         if d not in troops:
