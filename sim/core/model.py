@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
-from sim.core import outcomes, schedule
+from sim.core import outcomes, registry, schedule
 from sim.core.actors import Faction, Mediator, Spoiler, State
 from sim.core.kernel import initial_world
 from sim.core.streams import WorldStreams
@@ -115,9 +115,15 @@ class NegotiationModel(mesa.Model):
         self.u = np.zeros(self.streams.slots)
         self.day = 0
         self._series = np.zeros(len(outcomes.SERIES))
+        # Records named and typed as sim.core.registry declares (a day's count is <name>_today).
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                name: (lambda m, k=k: float(m._series[k])) for k, name in enumerate(outcomes.SERIES)
+                registry.record_name(c): (
+                    (lambda m, k=k: round(m._series[k]))
+                    if c.kind is registry.WHOLE
+                    else (lambda m, k=k: float(m._series[k]))
+                )
+                for k, c in enumerate(registry.series())
             }
         )
 
@@ -175,5 +181,6 @@ class NegotiationModel(mesa.Model):
         return outcomes.ceasefire_table(self.ws, self.cf_log, self.day, np.array([self.world]))
 
     def history(self) -> pd.DataFrame:
-        """Daily series of this world (as :func:`sim.run` with ``record="daily"``)."""
+        """Daily series of this world (as :func:`sim.run` with ``record="daily"``; a day's count
+        is named ``<series>_today``, :func:`sim.core.registry.record_name`)."""
         return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)

@@ -199,7 +199,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "prisoners_promised",
         "prisoners",
-        NUM,
+        WHOLE,
         "prisoners the state promised to release",
         W,
         "prisoners promised for release (count)",
@@ -207,7 +207,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "prisoners_released",
         "prisoners",
-        NUM,
+        WHOLE,
         "prisoners the state actually released",
         W,
         "prisoners released (count)",
@@ -321,8 +321,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("date", "date", Kind.DATE, "calendar date (scenario `start` + day)", Table.DAILY, key=True),
     _world(Table.MONTHLY),
     Column("month", "date", Kind.DATE, "first day of the calendar month", Table.MONTHLY, key=True),
-    Column("ttp_attacks", "attacks", NUM, "TTP attacks that day", S, position=1, monthly=Monthly.SUM),
-    Column("spoiler_attacks", "attacks", NUM, "spoiler attacks that day", S, position=2, monthly=Monthly.SUM),
+    Column("ttp_attacks", "attacks", WHOLE, "TTP attacks that day", S, position=1, monthly=Monthly.SUM),
+    Column(
+        "spoiler_attacks", "attacks", WHOLE, "spoiler attacks that day", S, position=2, monthly=Monthly.SUM
+    ),
     Column("casualties", "people", NUM, "killed and injured that day", S, position=3, monthly=Monthly.SUM),
     Column(
         "ceasefire_days",
@@ -335,7 +337,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "prisoners_released",
         "prisoners",
-        NUM,
+        WHOLE,
         "prisoners released so far",
         S,
         position=10,
@@ -356,7 +358,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "factions_in_umbrella",
         "factions",
-        NUM,
+        WHOLE,
         "factions inside the umbrella",
         S,
         position=11,
@@ -448,6 +450,31 @@ def monthly_columns() -> list[Column]:
     return [c for c in COLUMNS if c.table in (Table.SERIES, Table.MONTHLY) and c.monthly is not None]
 
 
+def typed(c: Column, values: Any) -> Any:
+    """Values of column ``c`` in the dtype of its kind; a whole-number column is rounded first,
+    so that a count made of shares (32 prisoners in tranches of 32/3) is the whole number it
+    stands for (32, not 31.999999999999993)."""
+    v = np.asarray(values)
+    if c.kind is WHOLE and v.dtype.kind == "f":
+        return np.rint(v).astype(np.int64)
+    return v.astype(c.kind.dtype)
+
+
+def type_series(df: pd.DataFrame) -> pd.DataFrame:
+    """A series table (daily or monthly) with its recorded series in their declared dtypes."""
+    for c in series():
+        if c.name in df.columns and c.kind is not NUM:
+            df[c.name] = typed(c, df[c.name].to_numpy())
+    return df
+
+
+def record_name(c: Column) -> str:
+    """Name of series ``c`` in the Mesa model's records (its ``DataCollector``): a day's count
+    (a series the monthly table sums) is called ``<name>_today`` there, so that it never shares
+    a name with a per-world total (``ttp_attacks`` in the outcome table is the run's total)."""
+    return f"{c.name}_today" if c.monthly is Monthly.SUM else c.name
+
+
 def frame(table: Table, values: dict[str, Any]) -> pd.DataFrame:
     """A table with the declared columns of ``table`` in declared order, typed by their kind.
 
@@ -471,7 +498,7 @@ def frame(table: Table, values: dict[str, Any]) -> pd.DataFrame:
         if c.kind is CAT:
             out[c.name] = pd.Categorical.from_codes(np.asarray(v, dtype=int), categories=CAUSE_NAMES)
         else:
-            out[c.name] = np.asarray(v).astype(c.kind.dtype)
+            out[c.name] = typed(c, v)
     return pd.DataFrame(out)
 
 
