@@ -33,6 +33,7 @@ from sim.core.streams import WorldStreams
 from sim.inputs.params import build_params
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario
+from sim.inputs.settings import seed_value
 
 
 def _episode_and_mesa_scenario(episode, scenario) -> tuple[Any, MesaScenario | None]:
@@ -49,13 +50,31 @@ def _episode_and_mesa_scenario(episode, scenario) -> tuple[Any, MesaScenario | N
     return scenario, None
 
 
+def _outcome_on_last_day(model: NegotiationModel, name: str) -> Any:
+    """Outcome column ``name`` of the model's world when its DataCollector records the
+    horizon's last day (None on earlier days), so that the outcomes reach ``mesa.batch_run``'s
+    rows (``data_collection_period=-1``, ``max_steps`` = the horizon) as Mesa users read them."""
+    if model.day + 1 < model.days:
+        return None
+    cached = model.__dict__.get("_last_day_outcomes")
+    if cached is None or cached[0] != model.day:
+        table = outcomes.outcome_table(
+            model.ws, model.day + 1, np.array([model.world]), outcomes.ttp_fighters(model.fac)
+        )
+        cached = (model.day, table.iloc[0].to_dict())
+        model._last_day_outcomes = cached
+    return cached[1][name]
+
+
 class NegotiationModel(mesa.Model):
     """One possible history of a scenario, stepped one day and one actor at a time.
 
     Args:
         episode: shipped scenario name, YAML path or loaded :class:`~sim.inputs.schema.Scenario`
             (default ``kabul_2022``).
-        rng: seed (int) of the world's random stream; None draws one.
+        rng: seed of the world's random stream: a whole number or a ``numpy.random.SeedSequence``,
+            read as :func:`sim.run` reads its ``seed`` (``SeedSequence(5)`` is 5); None or a
+            ``numpy.random.Generator`` draws one.
         world: world index (which stream of the seed this world uses, as in :func:`sim.run`).
         days: horizon; ``running`` turns False after it.
         params: per-world parameter values for this world, ``{dotted field: value}``.
@@ -77,18 +96,22 @@ class NegotiationModel(mesa.Model):
     def __init__(
         self,
         episode: str | Path | Scenario | None = None,
-        rng: int | None = None,
+        rng: int | np.random.SeedSequence | np.random.Generator | None = None,
         world: int = 0,
         days: int = 730,
         params: Mapping[str, Any] | None = None,
         scenario: MesaScenario | str | Path | Scenario | None = None,
     ) -> None:
         episode, scenario = _episode_and_mesa_scenario(episode, scenario)
+        rng = int(rng) if isinstance(rng, np.integer) else rng  # Mesa's stdlib random takes int only
         if scenario is not None and scenario.rng is None:
             scenario.rng = rng  # Mesa requires the two to agree
         super().__init__(rng=rng, scenario=scenario)
         self.config = episode if isinstance(episode, Scenario) else load_scenario(episode)
-        self.seed = int(self._seed)
+        # The world's seed as sim.run reads its seed (SeedSequence(5) is 5); Mesa draws one for
+        # None or a Generator.
+        seed = seed_value(rng if rng is not None else getattr(scenario, "rng", None))
+        self.seed = int(seed) if isinstance(seed, (int, np.integer)) else int(self._seed)
         self.world = world
         self.days = days
         self.params = build_params(self.config, 1, pd.DataFrame([dict(params)]) if params else None)
@@ -115,17 +138,20 @@ class NegotiationModel(mesa.Model):
         self.u = np.zeros(self.streams.slots)
         self.day = 0
         self._series = np.zeros(len(outcomes.SERIES))
-        # Records named and typed as sim.core.registry declares (a day's count is <name>_today).
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                registry.record_name(c): (
-                    (lambda m, k=k: round(m._series[k]))
-                    if c.kind is registry.WHOLE
-                    else (lambda m, k=k: float(m._series[k]))
-                )
-                for k, c in enumerate(registry.series())
-            }
-        )
+        # Records named and typed as sim.core.registry declares (a day's count is <name>_today),
+        # then the world's outcome row, filled on the horizon's last day (for mesa.batch_run).
+        records = {
+            registry.record_name(c): (
+                (lambda m, k=k: round(m._series[k]))
+                if c.kind is registry.WHOLE
+                else (lambda m, k=k: float(m._series[k]))
+            )
+            for k, c in enumerate(registry.series())
+        }
+        for name in outcomes.OUTCOME_COLUMNS:
+            if name not in records and name != "world":
+                records[name] = lambda m, name=name: _outcome_on_last_day(m, name)
+        self.datacollector = mesa.DataCollector(model_reporters=records)
 
     def step(self) -> None:
         """One day: the stages of :data:`sim.core.schedule.DAY` in order, each run by every actor
@@ -183,4 +209,5 @@ class NegotiationModel(mesa.Model):
     def history(self) -> pd.DataFrame:
         """Daily series of this world (as :func:`sim.run` with ``record="daily"``; a day's count
         is named ``<series>_today``, :func:`sim.core.registry.record_name`)."""
-        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        records = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return records[[registry.record_name(c) for c in registry.series()]]

@@ -177,7 +177,7 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         # A mapping replaces the node (``{"spoilers": {}}`` drops every spoiler).
         OmegaConf.update(base, key, value, merge=not isinstance(value, Mapping), force_add=True)
     try:
-        check_mapping(OmegaConf.to_container(base), origin=origin)
+        check_mapping(OmegaConf.to_container(base, enum_to_str=True), origin=origin)
     except ScenarioError as e:
         raise ScenarioError(f"{origin}: {e}") from None
     return from_config(base, origin)

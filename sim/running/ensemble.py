@@ -444,7 +444,10 @@ def run(
         scenario: a shipped scenario name, a YAML path, or a loaded :class:`Scenario`.
         worlds: number of worlds.
         days: horizon in days (one step is one day).
-        seed: seed of the run; world ``i`` always draws from the same stream for a given seed.
+        seed: seed of the run, a whole number or a ``numpy.random.SeedSequence``
+            (:func:`sim.inputs.settings.seed_value`: ``SeedSequence(5)`` is seed 5, as in
+            ``NegotiationModel(rng=...)``); world ``i`` always draws from the same stream for a
+            given seed.
         params: optional per-world parameters, one row per world, columns are dotted scenario
             fields (``state.delivery_reliability``); each world runs with its own values.
         record: ``"none"``, ``"monthly"`` or ``"daily"`` series in ``Results.timeseries``.
@@ -467,6 +470,7 @@ def run(
     Raises:
         ScenarioError: for a bad scenario, parameter table, run setting or ``behaviour``.
     """
+    seed = check_run_setting("seed", seed)  # a SeedSequence becomes the whole number it stands for
     s = prepare(scenario, worlds, days, seed, record, chunk_worlds, first_world, workers, threads)
     params, particles = behaviour_params(s, behaviour, worlds, seed, params, first_world)
     bounds = plan_chunks(worlds, first_world, chunk_worlds, lanes(workers, threads))
