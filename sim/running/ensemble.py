@@ -22,6 +22,7 @@ import atexit
 import multiprocessing as mp
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -209,6 +210,15 @@ def iter_chunks(
     )
     jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record)) for lo, hi in spans)
     spawned = min(workers, len(spans)) - 1
+    if spawned >= 1 and not main_importable():
+        # Spawned workers re-import the main script; one read from standard input (python -)
+        # cannot be, and the pool would break. Threads give the same results.
+        sys.stderr.write(
+            f"negsim: workers={workers} needs a main script the workers can import (this one is "
+            f"{_main_path()!r}); running the chunks in {workers} threads of this process instead "
+            "(same results). Save the script to a file to use worker processes.\n"
+        )
+        spawned, threads = 0, workers if threads is None else threads
     if spawned >= 1:
         yield from _with_workers(jobs, spawned)
         return
@@ -218,6 +228,18 @@ def iter_chunks(
             yield lo, hi, _run_job(job)
     else:
         yield from _threaded(jobs, n)
+
+
+def _main_path() -> str | None:
+    return getattr(sys.modules.get("__main__"), "__file__", None)
+
+
+def main_importable() -> bool:
+    """Whether ``spawn`` worker processes can import this process's main module: it has no
+    file (an interactive session, ``python -c``, a notebook: nothing to import) or a file that
+    exists (not ``<stdin>`` of ``python - <<EOF``)."""
+    path = _main_path()
+    return path is None or os.path.isfile(path)
 
 
 def _with_workers(jobs: Iterator, spawned: int) -> Iterator[tuple[int, int, ChunkResult]]:
