@@ -78,12 +78,12 @@ def assert_world_agrees(
     bad = [
         c
         for c in sim.SERIES
-        if not np.array_equal(hist[names[c]].to_numpy(dtype=float), mine[c].to_numpy(dtype=float))
+        if not np.array_equal(hist[names[c]].to_numpy(dtype=float), registry.codes(mine[c]))
     ]
     if bad:
         first = {}
         for c in bad:
-            a, b = hist[names[c]].to_numpy(dtype=float), mine[c].to_numpy(dtype=float)
+            a, b = hist[names[c]].to_numpy(dtype=float), registry.codes(mine[c])
             day = int(np.flatnonzero(a != b)[0])
             first[c] = f"day {day}: mesa {a[day]!r} kernel {b[day]!r}"
         raise AssertionError(f"seed {seed}, world {world}: daily series differ: {first}")

@@ -6,6 +6,7 @@ collapse causes read the same in the printed summary and the figures."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -69,3 +70,12 @@ def test_collapse_causes_read_as_in_the_figures(thirds):
     top = max(causes, key=causes.get)
     assert registry.CAUSE_LABELS[top] in text
     assert top.replace("_", " ") not in text or top.replace("_", " ") == registry.CAUSE_LABELS[top]
+
+
+def test_phase_is_a_category_in_the_series_tables(thirds):
+    for ts in (
+        thirds.timeseries,
+        sim.run("kabul_2022", worlds=8, days=40, seed=1, record="daily").timeseries,
+    ):
+        assert isinstance(ts["phase"].dtype, pd.CategoricalDtype)
+        assert list(ts["phase"].cat.categories) == ["fighting", "talks", "ceasefire"]

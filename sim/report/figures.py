@@ -398,7 +398,7 @@ def monthly_series(timeseries: pd.DataFrame) -> pd.DataFrame:
         )
     df = timeseries.copy()
     df["month"] = pd.to_datetime(df["date"]).dt.to_period("M").dt.to_timestamp()
-    df["ceasefire_days"] = (df["phase"] == int(Phase.CEASEFIRE)).astype(int)
+    df["ceasefire_days"] = (registry.codes(df["phase"]) == int(Phase.CEASEFIRE)).astype(int)
     df["days"] = 1
     sums = [
         c
