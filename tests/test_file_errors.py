@@ -88,3 +88,19 @@ def test_a_failed_run_leaves_no_result_directory(tmp_path, write_scenario):
     assert proc.returncode == 2, proc.stderr
     assert "troops_districts = 'nowhere'" in proc.stderr
     assert list(work.iterdir()) == []
+
+
+def test_command_line_scenario_file_gets_the_same_messages(tmp_path, write_scenario):
+    path = write_scenario("typo", lambda d: d["state"].update(delivery_reliabilty=0.5))
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", f"scenario_file={path}", "worlds=4", "days=5", "plots=false"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "did you mean 'delivery_reliability'?" in proc.stderr and not CLASS_NAME.search(proc.stderr)
+    assert not (tmp_path / "results").exists()

@@ -132,6 +132,9 @@ def from_config(cfg: Mapping[str, Any] | DictConfig, origin: str = "scenario") -
     try:
         if not isinstance(cfg, DictConfig):
             cfg = OmegaConf.create(dict(cfg))
+        # Every key and value against the schema first: the messages of sim.inputs.fields
+        # (did you mean, the allowed range, the fields of a group) rather than the merge's.
+        check_mapping(OmegaConf.to_container(cfg, enum_to_str=True), origin=origin)
         merged = OmegaConf.merge(schema, behaviour_defaults(), cfg)
         obj = OmegaConf.to_object(merged)
     except ScenarioError as e:
@@ -176,10 +179,6 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         _check_override_path(key, base)
         # A mapping replaces the node (``{"spoilers": {}}`` drops every spoiler).
         OmegaConf.update(base, key, value, merge=not isinstance(value, Mapping), force_add=True)
-    try:
-        check_mapping(OmegaConf.to_container(base, enum_to_str=True), origin=origin)
-    except ScenarioError as e:
-        raise ScenarioError(f"{origin}: {e}") from None
     return from_config(base, origin)
 
 
