@@ -153,7 +153,10 @@ def Levers(name: str):
             if error.value:
                 solara.Error(error.value)
             elif result.value is None:
-                solara.Info("Move the levers, then press Run.")
+                solara.Info(
+                    "Move the levers, then press Run (the first run after an install compiles "
+                    "the model once: up to a minute)."
+                )
             else:
                 runs, edited = result.value
                 Outcome(runs, edited, name)
