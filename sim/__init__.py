@@ -19,6 +19,10 @@ _EXPORTS = {
     "simulate": "sim.explore.design",
     "simulate_batch": "sim.explore.design",
     "NegotiationModel": "sim.core.model",
+    "Faction": "sim.core.actors",
+    "State": "sim.core.actors",
+    "Mediator": "sim.core.actors",
+    "Spoiler": "sim.core.actors",
     "Results": "sim.running.results",
     "OUTCOME_COLUMNS": "sim.core.outcomes",
     "SERIES": "sim.core.outcomes",
@@ -35,6 +39,7 @@ __all__ = list(_EXPORTS)
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from sim.core.actors import Faction, Mediator, Spoiler, State
     from sim.core.model import NegotiationModel
     from sim.core.outcomes import OUTCOME_COLUMNS, SERIES
     from sim.core.types import CollapseCause, ItemKind, Phase

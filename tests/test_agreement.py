@@ -16,7 +16,7 @@ import pytest
 
 import sim
 from sim import NegotiationModel
-from sim.core import kernel, schedule
+from sim.core import kernel, registry, schedule
 from sim.core.streams import WorldStreams
 from sim.inputs.params import build_params
 
@@ -72,16 +72,18 @@ def assert_world_agrees(
     mine = ts[ts["world"] == world].sort_values("day").reset_index(drop=True)
     assert len(hist) == days and len(mine) == days
     np.testing.assert_array_equal(mine["day"].to_numpy(), np.arange(days))
-    assert set(hist.columns) == set(sim.SERIES)
+    # The Mesa records name a day's count <series>_today (sim.core.registry.record_name).
+    names = {c.name: registry.record_name(c) for c in registry.series()}
+    assert set(hist.columns) == set(names.values()) and set(names) == set(sim.SERIES)
     bad = [
         c
         for c in sim.SERIES
-        if not np.array_equal(hist[c].to_numpy(dtype=float), mine[c].to_numpy(dtype=float))
+        if not np.array_equal(hist[names[c]].to_numpy(dtype=float), registry.codes(mine[c]))
     ]
     if bad:
         first = {}
         for c in bad:
-            a, b = hist[c].to_numpy(dtype=float), mine[c].to_numpy(dtype=float)
+            a, b = hist[names[c]].to_numpy(dtype=float), registry.codes(mine[c])
             day = int(np.flatnonzero(a != b)[0])
             first[c] = f"day {day}: mesa {a[day]!r} kernel {b[day]!r}"
         raise AssertionError(f"seed {seed}, world {world}: daily series differ: {first}")

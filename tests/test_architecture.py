@@ -17,7 +17,7 @@ every import, including those inside functions:
   or the command line; exploring (``sim.explore``) nothing from reporting or the command line;
   only the command line itself (and ``sim.__main__`` and ``sim.validate``, which are
   ``python -m sim`` and ``python -m sim.validate``) imports
-  ``sim.cli``.
+  ``sim.cli``; nothing outside the interactive page (``sim.app``) imports it.
 
 Known offenders are listed in the ``KNOWN_*`` allow-lists below, each with the reason; a
 listed item that no longer offends makes its test fail too, so the lists only shrink.
@@ -214,6 +214,8 @@ def layer_breaks() -> set[tuple[str, str]]:
                     out.add((src, dst))
             if _inside(dst, "sim.cli") and not (_inside(src, "sim.cli") or src in ENTRY_POINTS):
                 out.add((src, dst))
+            if _inside(dst, "sim.app") and not _inside(src, "sim.app"):
+                out.add((src, dst))  # the page is a top layer, as the command line
     return out
 
 

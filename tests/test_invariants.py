@@ -233,7 +233,7 @@ def check_series(ts: pd.DataFrame, w: pd.DataFrame, n: int, days: int, start: Si
     assert (ts["hardliners"] <= ts["ttp_fighters"] * (1 + REL) + SLACK).all()
     for col in ("ttp_trust", "state_trust", "coercion", "pressure"):
         assert ts[col].between(-SLACK, 1 + SLACK).all(), f"series {col} outside [0, 1]"
-    assert set(ts["phase"].unique()) <= {float(p) for p in sim.Phase}
+    assert set(ts["phase"].unique()) <= {p.name.lower() for p in sim.Phase}
     by_world = ts.sort_values(["world", "day"]).groupby("world")
     for world, g in by_world:
         released = g["prisoners_released"].to_numpy()

@@ -202,6 +202,30 @@ def _record_error(e: BaseException) -> None:
         pass
 
 
+#: what Hydra writes into a run's directory before the run starts
+_HYDRA_ONLY = {".hydra", "negsim.log"}
+
+
+def _remove_unused_run_dir() -> None:
+    """Remove the directory of a run that stopped before writing anything (Hydra made it and
+    wrote only its own files), and its parents under the working directory left empty, so a
+    mistake leaves no empty result directory behind."""
+    import shutil
+
+    try:
+        out = Path(HydraConfig.get().runtime.output_dir).resolve()
+    except Exception:
+        return
+    if not out.is_dir() or {p.name for p in out.iterdir()} - _HYDRA_ONLY:
+        return
+    shutil.rmtree(out, ignore_errors=True)
+    here = Path.cwd().resolve()
+    for parent in out.parents:
+        if parent == here or here not in parent.parents or any(parent.iterdir()):
+            break
+        parent.rmdir()
+
+
 def _is_multirun() -> bool:
     try:
         from hydra.types import RunMode
@@ -223,6 +247,7 @@ def _hydra_task(cfg: DictConfig) -> dict[str, Any]:
             _record_error(e)
             # Hydra runs the other jobs, then prints this message (no traceback: compact)
             raise SweepJobError(str(e)) from None
+        _remove_unused_run_dir()
         sys.exit(2)
     except Exception as e:
         if _is_multirun():

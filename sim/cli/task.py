@@ -214,8 +214,9 @@ def _simulate(job: Job) -> tuple[Any, dict[str, Any]]:
     from sim.running import runner
 
     run, params = job.run, None
+    say = log.debug if _in_sweep() else log.info  # a sweep prints one line a job
     if job.design is None:
-        log.info(
+        say(
             "%s: %s worlds x %s days, seed %s -> %s",
             job.label,
             f"{job.worlds:,}",
@@ -226,7 +227,7 @@ def _simulate(job: Job) -> tuple[Any, dict[str, Any]]:
     else:
         from sim.explore.design import expand
 
-        log.info(
+        say(
             "%s: design of %s points x %s worlds x %s days, seed %s -> %s",
             job.label,
             f"{job.design['points']:,}",
@@ -469,10 +470,35 @@ def _run_locked(
     # Written last: its presence (complete, with this config hash) marks the run as finished.
     write_json_atomic(job.run_dir / "manifest.json", manifest)
     runner.clear_checkpoints(job.run_dir)
-    print(describe(headline, job.label))
-    print(f"Results: {job.run_dir}")
-    sys.stdout.flush()
-    return {"run_dir": str(job.run_dir), "worlds": job.worlds, "seconds": round(t_sim, 3), "skipped": False}
+    if not _in_sweep():  # a sweep prints one line a job (sim.explore.sweep.progress_line)
+        print(describe(headline, job.label))
+        print(f"Results: {job.run_dir}")
+        sys.stdout.flush()
+    return {
+        "run_dir": str(job.run_dir),
+        "worlds": job.worlds,
+        "seconds": round(t_sim, 3),
+        "skipped": False,
+        "headline": one_line(headline, job.label),
+    }
+
+
+def _in_sweep() -> bool:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        return HydraConfig.get().mode == RunMode.MULTIRUN
+    except Exception:
+        return False
+
+
+def one_line(headline: dict[str, Any], label: str) -> str:
+    """A job's headline in one line (a sweep prints one a job)."""
+    text = f"{label}: ceasefire in {headline['ceasefire_share']:.0%} of {headline['worlds']:,} worlds"
+    if "ceasefire_days_median" in headline:
+        text += f", median first ceasefire {headline['ceasefire_days_median']:.0f} days"
+    return text + f", median TTP attacks {headline['ttp_attacks_median']:.0f}"
 
 
 def save_figures(run_dir: Path, results: Any, sweep: bool = False) -> list[str]:

@@ -24,25 +24,63 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
-from sim.core import outcomes, schedule
+from sim.core import outcomes, registry, schedule
 from sim.core.actors import Faction, Mediator, Spoiler, State
 from sim.core.kernel import initial_world
 from sim.core.streams import WorldStreams
 from sim.inputs.params import build_params
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario
+from sim.inputs.settings import seed_value
+
+
+def _episode_and_mesa_scenario(episode, scenario) -> tuple[Any, MesaScenario | None]:
+    """Split the model's two scenario arguments: the negotiation episode (name, path or
+    :class:`~sim.inputs.schema.Scenario`) and Mesa's own experiment object, which Mesa 3.5's
+    ``Model`` calls ``scenario`` and its tools (SolaraViz's Reset) pass in by that name."""
+    if scenario is None or isinstance(scenario, MesaScenario):
+        return ("kabul_2022" if episode is None else episode), scenario
+    if episode is not None:
+        raise TypeError(
+            f"NegotiationModel got both episode={episode!r} and scenario={scenario!r}: give the "
+            "scenario name, path or loaded scenario once, as episode"
+        )
+    return scenario, None
+
+
+def _outcome_on_last_day(model: NegotiationModel, name: str) -> Any:
+    """Outcome column ``name`` of the model's world when its DataCollector records the
+    horizon's last day (None on earlier days), so that the outcomes reach ``mesa.batch_run``'s
+    rows (``data_collection_period=-1``, ``max_steps`` = the horizon) as Mesa users read them."""
+    if model.day + 1 < model.days:
+        return None
+    cached = model.__dict__.get("_last_day_outcomes")
+    if cached is None or cached[0] != model.day:
+        table = outcomes.outcome_table(
+            model.ws, model.day + 1, np.array([model.world]), outcomes.ttp_fighters(model.fac)
+        )
+        cached = (model.day, table.iloc[0].to_dict())
+        model._last_day_outcomes = cached
+    return cached[1][name]
 
 
 class NegotiationModel(mesa.Model):
     """One possible history of a scenario, stepped one day and one actor at a time.
 
     Args:
-        scenario: shipped scenario name, YAML path or loaded :class:`~sim.inputs.schema.Scenario`.
-        rng: seed (int) of the world's random stream; None draws one.
+        episode: shipped scenario name, YAML path or loaded :class:`~sim.inputs.schema.Scenario`
+            (default ``kabul_2022``).
+        rng: seed of the world's random stream: a whole number or a ``numpy.random.SeedSequence``,
+            read as :func:`sim.run` reads its ``seed`` (``SeedSequence(5)`` is 5); None or a
+            ``numpy.random.Generator`` draws one.
         world: world index (which stream of the seed this world uses, as in :func:`sim.run`).
         days: horizon; ``running`` turns False after it.
         params: per-world parameter values for this world, ``{dotted field: value}``.
+        scenario: Mesa's own experiment object (:class:`mesa.experimental.scenarios.Scenario`,
+            kept as ``model.scenario``, as Mesa's tools such as SolaraViz's Reset pass it); a
+            scenario name, path or loaded scenario given here is taken as ``episode``.
 
     Attributes:
         config: the scenario. state, factions, mediators, spoilers: the agents.
@@ -57,20 +95,28 @@ class NegotiationModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: str | Path | Scenario = "kabul_2022",
-        rng: int | None = None,
+        episode: str | Path | Scenario | None = None,
+        rng: int | np.random.SeedSequence | np.random.Generator | None = None,
         world: int = 0,
         days: int = 730,
         params: Mapping[str, Any] | None = None,
+        scenario: MesaScenario | str | Path | Scenario | None = None,
     ) -> None:
         from sim.inputs.settings import whole
 
         whole("days", days, 1)
-        if rng is not None:
-            whole("rng", rng, 0)
-        super().__init__(rng=rng)
-        self.config = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.seed = int(self._seed)
+        if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+            whole("rng", int(rng), 0)
+        episode, scenario = _episode_and_mesa_scenario(episode, scenario)
+        rng = int(rng) if isinstance(rng, np.integer) else rng  # Mesa's stdlib random takes int only
+        if scenario is not None and scenario.rng is None:
+            scenario.rng = rng  # Mesa requires the two to agree
+        super().__init__(rng=rng, scenario=scenario)
+        self.config = episode if isinstance(episode, Scenario) else load_scenario(episode)
+        # The world's seed as sim.run reads its seed (SeedSequence(5) is 5); Mesa draws one for
+        # None or a Generator.
+        seed = seed_value(rng if rng is not None else getattr(scenario, "rng", None))
+        self.seed = int(seed) if isinstance(seed, (int, np.integer)) else int(self._seed)
         self.world = world
         self.days = days
         self.params = build_params(self.config, 1, pd.DataFrame([dict(params)]) if params else None)
@@ -97,11 +143,20 @@ class NegotiationModel(mesa.Model):
         self.u = np.zeros(self.streams.slots)
         self.day = 0
         self._series = np.zeros(len(outcomes.SERIES))
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                name: (lambda m, k=k: float(m._series[k])) for k, name in enumerate(outcomes.SERIES)
-            }
-        )
+        # Records named and typed as sim.core.registry declares (a day's count is <name>_today),
+        # then the world's outcome row, filled on the horizon's last day (for mesa.batch_run).
+        records = {
+            registry.record_name(c): (
+                (lambda m, k=k: round(m._series[k]))
+                if c.kind is registry.WHOLE
+                else (lambda m, k=k: float(m._series[k]))
+            )
+            for k, c in enumerate(registry.series())
+        }
+        for name in outcomes.OUTCOME_COLUMNS:
+            if name not in records and name != "world":
+                records[name] = lambda m, name=name: _outcome_on_last_day(m, name)
+        self.datacollector = mesa.DataCollector(model_reporters=records)
 
     def step(self) -> None:
         """One day: the stages of :data:`sim.core.schedule.DAY` in order, each run by every actor
@@ -157,5 +212,7 @@ class NegotiationModel(mesa.Model):
         return outcomes.ceasefire_table(self.ws, self.cf_log, self.day, np.array([self.world]))
 
     def history(self) -> pd.DataFrame:
-        """Daily series of this world (as :func:`sim.run` with ``record="daily"``)."""
-        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        """Daily series of this world (as :func:`sim.run` with ``record="daily"``; a day's count
+        is named ``<series>_today``, :func:`sim.core.registry.record_name`)."""
+        records = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return records[[registry.record_name(c) for c in registry.series()]]

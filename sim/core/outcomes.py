@@ -293,7 +293,7 @@ def series_table(
     dates = pd.Timestamp(datetime.date.fromisoformat(str(start))) + pd.to_timedelta(np.arange(n_days), "D")
     df["date"] = dates[df["day"].to_numpy()]
     if record == "daily":
-        return df
+        return registry.type_series(df)
     df["month"] = df["date"].dt.to_period("M").dt.to_timestamp()
     df["ceasefire_days"] = (df["phase"] == Phase.CEASEFIRE).astype(int)
     # Aggregation and column order as declared in sim.core.registry; "days" counts the rows.
@@ -302,4 +302,4 @@ def series_table(
     }
     counted = {"day": next(c.name for c in registry.monthly_columns() if c.monthly is Monthly.COUNT)}
     out = df.groupby(["world", "month"], sort=True).agg(agg).rename(columns=counted)
-    return out.reset_index()
+    return registry.type_series(out.reset_index())

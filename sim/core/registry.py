@@ -25,12 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.core.types import CollapseCause
+from sim.core.types import CollapseCause, Phase
 
 AFTER_WINDOW_DAYS = 90
 """Days after the first ceasefire's end counted in ``ttp_attacks_per_month_after``."""
 
 CAUSE_NAMES: tuple[str, ...] = tuple(c.name for c in CollapseCause)
+PHASE_NAMES: tuple[str, ...] = tuple(p.name.lower() for p in Phase)
+"""Categories of the ``phase`` column of the series tables, in the order of their codes."""
 """Collapse causes in their declared order (the categories of the cause columns)."""
 ENDED_CAUSES: tuple[str, ...] = tuple(
     c.name for c in CollapseCause if c not in (CollapseCause.censored, CollapseCause.no_ceasefire)
@@ -126,6 +128,7 @@ class Column:
         position: index in the compiled day record (series only).
         monthly: how the monthly series table aggregates it (series and monthly columns).
         key: whether it identifies a row (world, day, ...) rather than measuring something.
+        categories: the categories of a category column, in the order of their codes.
     """
 
     name: str
@@ -137,6 +140,7 @@ class Column:
     position: int | None = None
     monthly: Monthly | None = None
     key: bool = False
+    categories: tuple[str, ...] = ()
 
 
 # Short names for the declarations below.
@@ -195,11 +199,18 @@ COLUMNS: tuple[Column, ...] = (
         W,
         "rounds of talks opened (count)",
     ),
-    Column("collapse_cause", "category", CAT, "why the first ceasefire ended: " + ", ".join(CAUSE_NAMES), W),
+    Column(
+        "collapse_cause",
+        "category",
+        CAT,
+        "why the first ceasefire ended: " + ", ".join(CAUSE_NAMES),
+        W,
+        categories=CAUSE_NAMES,
+    ),
     Column(
         "prisoners_promised",
         "prisoners",
-        NUM,
+        WHOLE,
         "prisoners the state promised to release",
         W,
         "prisoners promised for release (count)",
@@ -207,7 +218,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "prisoners_released",
         "prisoners",
-        NUM,
+        WHOLE,
         "prisoners the state actually released",
         W,
         "prisoners released (count)",
@@ -314,6 +325,7 @@ COLUMNS: tuple[Column, ...] = (
         CAT,
         "why it ended: " + ", ".join(c for c in CAUSE_NAMES if c != "no_ceasefire"),
         C,
+        categories=CAUSE_NAMES,
     ),
     # Series tables: keys, then the series in the order of the monthly table
     _world(Table.DAILY),
@@ -321,8 +333,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("date", "date", Kind.DATE, "calendar date (scenario `start` + day)", Table.DAILY, key=True),
     _world(Table.MONTHLY),
     Column("month", "date", Kind.DATE, "first day of the calendar month", Table.MONTHLY, key=True),
-    Column("ttp_attacks", "attacks", NUM, "TTP attacks that day", S, position=1, monthly=Monthly.SUM),
-    Column("spoiler_attacks", "attacks", NUM, "spoiler attacks that day", S, position=2, monthly=Monthly.SUM),
+    Column("ttp_attacks", "attacks", WHOLE, "TTP attacks that day", S, position=1, monthly=Monthly.SUM),
+    Column(
+        "spoiler_attacks", "attacks", WHOLE, "spoiler attacks that day", S, position=2, monthly=Monthly.SUM
+    ),
     Column("casualties", "people", NUM, "killed and injured that day", S, position=3, monthly=Monthly.SUM),
     Column(
         "ceasefire_days",
@@ -335,7 +349,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "prisoners_released",
         "prisoners",
-        NUM,
+        WHOLE,
         "prisoners released so far",
         S,
         position=10,
@@ -356,7 +370,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "factions_in_umbrella",
         "factions",
-        NUM,
+        WHOLE,
         "factions inside the umbrella",
         S,
         position=11,
@@ -365,12 +379,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("spoiler_fighters", "fighters", NUM, "spoiler fighters", S, position=12, monthly=Monthly.LAST),
     Column(
         "phase",
-        "phase code",
-        NUM,
-        "negotiation phase at the end of the day (0 fighting, 1 talks, 2 ceasefire)",
+        "category",
+        CAT,
+        "negotiation phase at the end of the day: " + ", ".join(PHASE_NAMES),
         S,
         position=0,
         monthly=Monthly.LAST,
+        categories=PHASE_NAMES,
     ),
     Column(
         "ttp_trust",
@@ -448,6 +463,41 @@ def monthly_columns() -> list[Column]:
     return [c for c in COLUMNS if c.table in (Table.SERIES, Table.MONTHLY) and c.monthly is not None]
 
 
+def typed(c: Column, values: Any) -> Any:
+    """Values of column ``c`` in the dtype of its kind; a whole-number column is rounded first,
+    so that a count made of shares (32 prisoners in tranches of 32/3) is the whole number it
+    stands for (32, not 31.999999999999993)."""
+    v = np.asarray(values)
+    if c.kind is CAT and v.dtype.kind in "fiu":  # codes (sim.core.types)
+        return pd.Categorical.from_codes(v.astype(int), categories=c.categories)
+    if c.kind is WHOLE and v.dtype.kind == "f":
+        return np.rint(v).astype(np.int64)
+    return v.astype(c.kind.dtype)
+
+
+def type_series(df: pd.DataFrame) -> pd.DataFrame:
+    """A series table (daily or monthly) with its recorded series in their declared dtypes."""
+    for c in series():
+        if c.name in df.columns and c.kind is not NUM:
+            df[c.name] = typed(c, df[c.name].to_numpy())
+    return df
+
+
+def codes(values: Any) -> np.ndarray:
+    """The codes (floats) of a category column such as ``phase`` (or the values themselves when
+    they are codes already), for comparison with :mod:`sim.core.types` codes."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return np.asarray(values.cat.codes, dtype=float)
+    return np.asarray(values, dtype=float)
+
+
+def record_name(c: Column) -> str:
+    """Name of series ``c`` in the Mesa model's records (its ``DataCollector``): a day's count
+    (a series the monthly table sums) is called ``<name>_today`` there, so that it never shares
+    a name with a per-world total (``ttp_attacks`` in the outcome table is the run's total)."""
+    return f"{c.name}_today" if c.monthly is Monthly.SUM else c.name
+
+
 def frame(table: Table, values: dict[str, Any]) -> pd.DataFrame:
     """A table with the declared columns of ``table`` in declared order, typed by their kind.
 
@@ -468,10 +518,7 @@ def frame(table: Table, values: dict[str, Any]) -> pd.DataFrame:
     out = {}
     for c in cols:
         v = values[c.name]
-        if c.kind is CAT:
-            out[c.name] = pd.Categorical.from_codes(np.asarray(v, dtype=int), categories=CAUSE_NAMES)
-        else:
-            out[c.name] = np.asarray(v).astype(c.kind.dtype)
+        out[c.name] = typed(c, v)
     return pd.DataFrame(out)
 
 

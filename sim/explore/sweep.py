@@ -487,12 +487,27 @@ def progress_line(sweep_dir: Path) -> str | None:
     text = f"[sweep] {done}/{total if total else '?'} jobs done"
     if skipped or failed:
         text += f" ({skipped} skipped, {failed} failed)"
+    last = max(events.values(), key=lambda e: e.get("t", 0), default={})
+    if last.get("headline"):
+        text += f" | {last['headline']}"
     text += f" | {rate:,.0f} worlds/s"
-    if total and ran and done < total:
-        text += f" | about {_fmt_time((total - done) * elapsed / max(len(ran) + failed, 1))} left"
+    if total and done < total:
+        left = time_left(state["started"], [e.get("t", 0) for e in events.values()], total)
+        text += f" | about {_fmt_time(left)} left" if left is not None else " | time left: after the next job"
     elif total and done >= total:
         text += f" | {_fmt_time(elapsed)} in all"
     return text
+
+
+def time_left(started: float, ends: list[float], total: int) -> float | None:
+    """Time the jobs not yet done will take, at the pace of the jobs after the first (the first
+    also pays the start-up: imports and loading or compiling the model, often many times a
+    job's own time); None while only the first has finished."""
+    ends = sorted(ends)
+    if len(ends) < 2:
+        return None
+    pace = (ends[-1] - ends[0]) / (len(ends) - 1)
+    return (total - len(ends)) * pace
 
 
 class SweepCallback(Callback):
@@ -508,6 +523,7 @@ class SweepCallback(Callback):
             sweep_dir / STATE_DIR / "state.json", {"started": time.time(), "total": _sweep_count(config)}
         )
         SESSION.update(sweep_dir=sweep_dir, collected=False)
+        print(f"[sweep] {_sweep_count(config) or '?'} jobs -> {sweep_dir}", file=sys.stderr, flush=True)
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         try:
@@ -534,6 +550,7 @@ class SweepCallback(Callback):
                 "job": str(config.hydra.sweep.subdir),
                 "status": status,
                 "worlds": int(info.get("worlds", 0)),
+                "headline": info.get("headline", ""),
             }
             with open(sweep_dir / STATE_DIR / "events.jsonl", "a") as fh:
                 fh.write(json.dumps(event) + "\n")

@@ -260,11 +260,29 @@ def _create(data: Mapping[str, Any], origin: str) -> DictConfig:
         raise ScenarioError(f"{origin}: {_omegaconf_message(e)}") from None
 
 
+#: the schema's classes by what a scenario file calls them (messages name no internal class)
+_CLASS_WORDS = {
+    "StateConfig": "state",
+    "OfferConfig": "state.offer",
+    "FactionConfig": "a faction",
+    "MediatorConfig": "a mediator",
+    "SpoilerConfig": "a spoiler",
+    "CeasefireConfig": "ceasefire",
+    "Behaviour": "behaviour",
+    "Scenario": "the scenario",
+}
+
+
+def plain_words(text: str) -> str:
+    """A message with the schema's class names replaced by the scenario's own words."""
+    return re.sub(r"'?\b(" + "|".join(_CLASS_WORDS) + r")\b'?", lambda m: _CLASS_WORDS[m.group(1)], text)
+
+
 def _omegaconf_message(e: OmegaConfBaseException) -> str:
-    key = getattr(e, "full_key", None) or getattr(e, "key", None) or "?"
+    key = getattr(e, "full_key", None) or getattr(e, "key", None) or "the scenario"
     msg = getattr(e, "msg", None) or str(e).splitlines()[0]
     value = getattr(e, "value", None)
-    first = msg.splitlines()[0]
+    first = plain_words(msg.splitlines()[0])
     if "not in struct" in first or "Key" in first and "not" in first:
         return f"{key} is not a field of the scenario: check its spelling ({first})"
     if value is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -458,7 +459,6 @@ def check_district(path: str, value: Any) -> None:
     """Refuse a district id that is not one of :data:`DISTRICTS` (with the closest one)."""
     if value in DISTRICTS:
         return
-    import difflib
 
     close = difflib.get_close_matches(str(value).lower().replace("-", "_").replace(" ", "_"), DISTRICTS, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""

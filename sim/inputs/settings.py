@@ -59,6 +59,25 @@ def _at_least(lo: int) -> Callable[[str, Any], int]:
     return lambda name, value: whole(name, value, lo)
 
 
+def seed_value(value: Any) -> Any:
+    """The whole-number seed that a seed-like value stands for, as :func:`sim.run` and
+    :class:`sim.NegotiationModel` both read ``seed``/``rng``: a whole number is itself; a
+    ``numpy.random.SeedSequence`` of one whole-number entropy (``SeedSequence(5)``) is that number
+    (5); any other SeedSequence is a whole number drawn from it (the same for the same
+    sequence). Anything else is returned unchanged (for the check to judge)."""
+    import numpy as np
+
+    if isinstance(value, np.random.SeedSequence):
+        if isinstance(value.entropy, (int, np.integer)) and not value.spawn_key:
+            return int(value.entropy)
+        return int(value.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return value
+
+
+def _seed(name: str, value: Any) -> int:
+    return whole(name, seed_value(value), 0)
+
+
 def _yes_no(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ScenarioError(f"{name} = {value!r} is not allowed: expected true or false")
@@ -190,7 +209,7 @@ class RunSettings:
 
     worlds: int = setting(1000, _at_least(1), "number of simulated worlds")
     days: int = setting(730, _at_least(1), "horizon in days (one step is one day)")
-    seed: int = setting(0, _at_least(0), "seed of the run")
+    seed: int = setting(0, _seed, "seed of the run (a whole number, or a numpy SeedSequence)")
     record: Record = setting(Record.none, _record, "series to keep: none, monthly or daily")
     chunk_worlds: int = setting(512, _at_least(1), "worlds stepped together (speed only)")
     workers: int = setting(1, _at_least(1), "processes sharing the run's chunks (speed only)")

@@ -184,7 +184,8 @@ def outcome_reference() -> str:
     rows = [[f"`{c.name}`", c.unit, c.meaning, c.monthly.words] for c in series()]
     out += [
         '**Series** (`Results.timeseries` with `record="daily"` or `"monthly"`, and the '
-        "Mesa `DataCollector`; `sim.core.outcomes.SERIES`); values at the end of each day:",
+        "Mesa `DataCollector`, which names a day's count `<series>_today` so that it never shares "
+        "a name with a per-world total; `sim.core.outcomes.SERIES`); values at the end of each day:",
         "",
         _table(["series", "unit", "meaning", "monthly table"], rows),
         "",

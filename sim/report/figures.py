@@ -345,6 +345,13 @@ def distributions(
         label = OUTCOME_LABELS.get(col, col.replace("_", " "))
         if not ok.any():
             _no_data(ax, "no world has a value")
+        elif np.all(values[ok] == values[ok][0]):
+            # One value in every world: say it rather than draw a one-bar histogram.
+            _no_data(ax, f"{values[ok][0]:,.4g} in every world ({ok.sum():,})")
+            ax.set_xlabel(label)
+            ax.set_title(label.split(" (")[0], fontsize=10)
+            ax.set_yticks([])
+            continue
         elif col == "ceasefire_days" and "ceasefire_censored" in df.columns:
             cens = df["ceasefire_censored"].to_numpy(dtype=bool) & ok
             ended = ok & ~cens
@@ -391,7 +398,7 @@ def monthly_series(timeseries: pd.DataFrame) -> pd.DataFrame:
         )
     df = timeseries.copy()
     df["month"] = pd.to_datetime(df["date"]).dt.to_period("M").dt.to_timestamp()
-    df["ceasefire_days"] = (df["phase"] == int(Phase.CEASEFIRE)).astype(int)
+    df["ceasefire_days"] = (registry.codes(df["phase"]) == int(Phase.CEASEFIRE)).astype(int)
     df["days"] = 1
     sums = [
         c

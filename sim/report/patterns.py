@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.core import registry
 from sim.core.registry import ENDED_CAUSES
 from sim.core.types import CEASEFIRE, FIGHTING
 from sim.inputs.params import tunable_paths
@@ -221,7 +222,7 @@ def daily_arrays(worlds: pd.DataFrame, timeseries: pd.DataFrame, days: int) -> d
     out = {}
     for name in ("phase", "ttp_attacks", "spoiler_attacks", "casualties"):
         a = np.zeros((len(index), days))
-        a[rows, cols] = timeseries[name].to_numpy(dtype=float)
+        a[rows, cols] = registry.codes(timeseries[name])  # phase: its codes
         out[name] = a
     return out
 

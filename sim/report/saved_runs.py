@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,21 @@ def _groups(sweep: pd.DataFrame, swept: list[str]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def pooled_note(sweep: pd.DataFrame, swept: list[str], groups: Mapping[str, pd.DataFrame]) -> str:
+    """What a sweep figure pools: "" when each curve or bar is one point of the sweep, else the
+    points pooled (all of them for one table, the other swept values per level)."""
+    points = sweep.groupby(swept).ngroups if swept else 1
+    if points <= 1 or len(groups) == points:
+        return ""
+    if not groups:
+        return f"all {points} points of the sweep pooled"
+    return f"{points} points pooled into {len(groups)} groups (other swept values mixed)"
+
+
+def _titled(title: str, note: str) -> str:
+    return f"{title}\n({note})" if note else title
+
+
 def _fmt(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v)
 
@@ -213,10 +228,20 @@ def sweep_figures(
     for g in groups.values():
         g.attrs.update(sweep.attrs)
     kw = {"scenario": info.get("scenario"), "seed": info.get("seed"), "days": info.get("days")}
+    pooled, pooled_all = pooled_note(sweep, swept, groups), pooled_note(sweep, swept, {})
     figures = [
-        ("distributions.png", lambda: plots.distributions(sweep, **kw)),
-        ("survival.png", lambda: plots.survival(groups, **kw)),
-        ("collapse_causes.png", lambda: plots.collapse_causes(groups, **kw)),
+        (
+            "distributions.png",
+            lambda: plots.distributions(sweep, title=_titled("Outcomes across worlds", pooled_all), **kw),
+        ),
+        (
+            "survival.png",
+            lambda: plots.survival(groups, title=_titled("How long first ceasefires last", pooled), **kw),
+        ),
+        (
+            "collapse_causes.png",
+            lambda: plots.collapse_causes(groups, title=_titled("How first ceasefires ended", pooled), **kw),
+        ),
     ]
     for name in outcomes:
         if len(numeric) == 1:
@@ -256,7 +281,9 @@ def sweep_figures(
 def compare(
     run_dirs: Sequence[str | Path], out: str | Path, labels: Sequence[str] | None = None, dpi: int = 120
 ) -> list[Path]:
-    """Overlay survival curves and collapse causes of several runs; returns the PNGs written."""
+    """Overlay survival curves and collapse causes of several runs, and write their headline
+    numbers side by side (``compare_headline.csv``: one row a number, one column a run); returns
+    the files written."""
     from sim.report import figures as plots
 
     runs = [load_run(d) for d in run_dirs]
@@ -281,7 +308,21 @@ def compare(
         fig = make()
         fig.savefig(out_dir / fname, dpi=dpi)
         written.append(out_dir / fname)
+    written.append(headline_table(tables, out_dir / "compare_headline.csv"))
     return written
+
+
+def headline_table(runs: Mapping[str, Results], path: Path) -> Path:
+    """The headline numbers of runs side by side (:func:`sim.running.results.summarize`; the
+    collapse causes one row each), written as CSV to ``path``."""
+    columns = {}
+    for label, r in runs.items():
+        summary = dict(r.summary())
+        for cause, share in summary.pop("collapse_causes", {}).items():
+            summary[f"collapse_cause_share_{cause}"] = share
+        columns[label] = summary
+    pd.DataFrame(columns).rename_axis("number").to_csv(path)
+    return path
 
 
 # --------------------------------------------------------------------------------------------

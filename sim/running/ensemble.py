@@ -22,6 +22,7 @@ import atexit
 import multiprocessing as mp
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -219,6 +220,15 @@ def iter_chunks(
     )
     jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record)) for lo, hi in spans)
     spawned = min(workers, len(spans)) - 1
+    if spawned >= 1 and not main_importable():
+        # Spawned workers re-import the main script; one read from standard input (python -)
+        # cannot be, and the pool would break. Threads give the same results.
+        sys.stderr.write(
+            f"negsim: workers={workers} needs a main script the workers can import (this one is "
+            f"{_main_path()!r}); running the chunks in {workers} threads of this process instead "
+            "(same results). Save the script to a file to use worker processes.\n"
+        )
+        spawned, threads = 0, workers if threads is None else threads
     if spawned >= 1:
         yield from _with_workers(jobs, spawned)
         return
@@ -228,6 +238,18 @@ def iter_chunks(
             yield lo, hi, _run_job(job)
     else:
         yield from _threaded(jobs, n)
+
+
+def _main_path() -> str | None:
+    return getattr(sys.modules.get("__main__"), "__file__", None)
+
+
+def main_importable() -> bool:
+    """Whether ``spawn`` worker processes can import this process's main module: it has no
+    file (an interactive session, ``python -c``, a notebook: nothing to import) or a file that
+    exists (not ``<stdin>`` of ``python - <<EOF``)."""
+    path = _main_path()
+    return path is None or os.path.isfile(path)
 
 
 def _with_workers(jobs: Iterator, spawned: int) -> Iterator[tuple[int, int, ChunkResult]]:
@@ -462,7 +484,10 @@ def run(
         scenario: a shipped scenario name, a YAML path, or a loaded :class:`Scenario`.
         worlds: number of worlds.
         days: horizon in days (one step is one day).
-        seed: seed of the run; world ``i`` always draws from the same stream for a given seed.
+        seed: seed of the run, a whole number or a ``numpy.random.SeedSequence``
+            (:func:`sim.inputs.settings.seed_value`: ``SeedSequence(5)`` is seed 5, as in
+            ``NegotiationModel(rng=...)``); world ``i`` always draws from the same stream for a
+            given seed.
         params: optional per-world parameters, one row per world, columns are dotted scenario
             fields (``state.delivery_reliability``); each world runs with its own values.
         record: ``"none"``, ``"monthly"`` or ``"daily"`` series in ``Results.timeseries``.
@@ -488,6 +513,7 @@ def run(
     Raises:
         ScenarioError: for a bad scenario, parameter table, run setting or ``behaviour``.
     """
+    seed = check_run_setting("seed", seed)  # a SeedSequence becomes the whole number it stands for
     s = prepare(
         scenario,
         worlds,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.core.registry import CAUSE_NAMES
+from sim.core.registry import CAUSE_LABELS, CAUSE_NAMES
 
 __all__ = ["Results", "summarize", "describe"]
 
@@ -44,23 +44,38 @@ class Results:
         return summarize(self.worlds, self.days)
 
 
+#: decimals of the headline figures: shares to a hundredth of a percent, days and counts to a tenth
+SHARE_DECIMALS, AMOUNT_DECIMALS = 4, 1
+
+
+def _share(x: float) -> float:
+    return round(float(x), SHARE_DECIMALS)
+
+
+def _amount(x: float) -> float:
+    return round(float(x), AMOUNT_DECIMALS)
+
+
 def summarize(w: pd.DataFrame, days: int) -> dict[str, Any]:
-    """Headline figures of an outcome table."""
+    """Headline figures of an outcome table, rounded for reading (:data:`SHARE_DECIMALS`,
+    :data:`AMOUNT_DECIMALS`)."""
     reached = w[w["ceasefire_reached"]]
     out: dict[str, Any] = {
         "worlds": int(len(w)),
         "days": int(days),
-        "ceasefire_share": float(w["ceasefire_reached"].mean()) if len(w) else float("nan"),
-        "censored_share_of_ceasefires": float(reached["ceasefire_censored"].mean()) if len(reached) else None,
+        "ceasefire_share": _share(w["ceasefire_reached"].mean()) if len(w) else float("nan"),
+        "censored_share_of_ceasefires": (
+            _share(reached["ceasefire_censored"].mean()) if len(reached) else None
+        ),
     }
     if len(reached):
         d = reached["ceasefire_days"].to_numpy()
-        out["ceasefire_days_median"] = float(np.median(d))
-        out["ceasefire_days_p05"] = float(np.quantile(d, 0.05))
-        out["ceasefire_days_p95"] = float(np.quantile(d, 0.95))
+        out["ceasefire_days_median"] = _amount(np.median(d))
+        out["ceasefire_days_p05"] = _amount(np.quantile(d, 0.05))
+        out["ceasefire_days_p95"] = _amount(np.quantile(d, 0.95))
         # Shares in the declared order of the causes (sim.core.types.CollapseCause).
         shares = reached["collapse_cause"].astype(str).value_counts(normalize=True)
-        out["collapse_causes"] = {c: float(shares[c]) for c in CAUSE_NAMES if shares.get(c, 0) > 0}
+        out["collapse_causes"] = {c: _share(shares[c]) for c in CAUSE_NAMES if shares.get(c, 0) > 0}
     for col in (
         "ttp_attacks",
         "spoiler_attacks",
@@ -68,7 +83,7 @@ def summarize(w: pd.DataFrame, days: int) -> dict[str, Any]:
         "prisoners_released",
         "defections_to_spoilers",
     ):
-        out[f"{col}_median"] = float(np.median(w[col])) if len(w) else float("nan")
+        out[f"{col}_median"] = _amount(np.median(w[col])) if len(w) else float("nan")
     return out
 
 
@@ -86,7 +101,7 @@ def describe(summary: dict[str, Any], scenario: str) -> str:
         causes = sorted(summary["collapse_causes"].items(), key=lambda kv: -kv[1])[:3]
         lines.append(
             "  How first ceasefires ended: "
-            + ", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in causes)
+            + ", ".join(f"{CAUSE_LABELS[k]} {v:.0%}" for k, v in causes)
             + "."
         )
     lines.append(
