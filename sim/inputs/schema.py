@@ -203,9 +203,8 @@ class Behaviour:
         0.35,
         0.0,
         1.0,
-        "attack rate under a ceasefire of a "
-        "half-hardline faction without mediator pressure, as a "
-        "share of its fighting rate",
+        "attack rate under a ceasefire of a half-hardline, half-loyal bound faction without "
+        "mediator pressure, as a share of its fighting rate",
     )
     casualties_per_attack_count: float = param(
         2.4, 0.0, 50.0, "killed and injured per attack (seed 002: 33 attacks, 34 killed, 46 injured)"
