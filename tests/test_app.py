@@ -71,7 +71,7 @@ def test_batch_run_builds_the_model_from_episode():
 def test_load_scenario_of_a_wrong_type_is_a_scenario_error():
     from mesa.experimental.scenarios import Scenario as MesaScenario
 
-    with pytest.raises(ScenarioError, match="expected a scenario name"):
+    with pytest.raises(ScenarioError, match="expected a shipped scenario's name"):
         sim.load_scenario(MesaScenario())
 
 

@@ -11,6 +11,7 @@ same seed, and :func:`headline` gives the numbers the page prints.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,8 +93,6 @@ def overrides(levers: Levers) -> dict[str, Any]:
         out[f"mediators.{k}.present"] = bool(present)
     for k, leverage in levers.mediators_leverage.items():
         out[f"mediators.{k}.leverage_share"] = float(leverage)
-    if not levers.spoilers_present:
-        out["spoilers"] = {}
     return out
 
 
@@ -103,6 +102,10 @@ def apply(s: Scenario, levers: Levers) -> Scenario:
     Raises:
         ScenarioError: naming the field, the value and what is allowed.
     """
+    if not levers.spoilers_present and s.spoilers:
+        # Without its spoilers a scenario keeps no provenance for them (a source must name a field).
+        kept = {k: v for k, v in s.sources.items() if not k.startswith("spoilers.")}
+        s = dataclasses.replace(s, spoilers={}, sources=kept)
     return load_scenario(s, overrides(levers))
 
 

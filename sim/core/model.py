@@ -32,7 +32,7 @@ from sim.core.kernel import initial_world
 from sim.core.streams import WorldStreams
 from sim.inputs.params import build_params
 from sim.inputs.scenarios import load_scenario
-from sim.inputs.schema import Scenario
+from sim.inputs.schema import Scenario, ScenarioError
 from sim.inputs.settings import seed_value
 
 
@@ -105,7 +105,14 @@ class NegotiationModel(mesa.Model):
         from sim.inputs.settings import whole
 
         whole("days", days, 1)
-        if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if isinstance(rng, bool) or not isinstance(
+            rng, (type(None), int, np.integer, np.random.SeedSequence, np.random.Generator)
+        ):
+            raise ScenarioError(
+                f"rng = {rng!r} is not allowed: expected a whole number of at least 0, a numpy "
+                "SeedSequence or Generator, or None"
+            )
+        if isinstance(rng, (int, np.integer)):
             whole("rng", int(rng), 0)
         episode, scenario = _episode_and_mesa_scenario(episode, scenario)
         rng = int(rng) if isinstance(rng, np.integer) else rng  # Mesa's stdlib random takes int only

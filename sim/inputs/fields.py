@@ -374,6 +374,7 @@ def check_path(
             f"{shown} = {shown_value(value)} is not allowed: {shown} is a group of fields, not a "
             f"value; set its fields one by one ({shown}{'.<id>' if path in actor_groups() else ''}"
             ".<field>=VALUE), or write the group in a scenario file (scenario_file=PATH)"
+            + ("" if path in actor_groups() else f"; its fields are {', '.join(children('.'.join(generic)))}")
         )
     if sf is not None and value is not _NO_VALUE:
         check_leaf_value(shown, sf, value)
