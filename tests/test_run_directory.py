@@ -191,3 +191,10 @@ def test_run_checkpointed_refuses_a_directory_another_process_holds(tmp_path, mi
         assert not (tmp_path / runner.CHUNK_DIR).exists()
     finally:
         holder.communicate("", timeout=60)
+
+
+def test_the_command_line_names_the_lock_files_the_runner_writes():
+    from sim.cli import run as cli_run
+    from sim.running import runner
+
+    assert {runner.LOCK_FILE, runner.LOCK_INFO} <= cli_run._HYDRA_ONLY

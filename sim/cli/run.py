@@ -60,7 +60,6 @@ from sim.cli.config import register_configs
 from sim.cli.task import run_task
 from sim.inputs.scenarios import CONF_DIR, CONF_PACKAGE
 from sim.inputs.schema import ScenarioError
-from sim.running import runner
 
 #: the checkout holding the package, when it runs from one (editable install); see git_state
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -203,8 +202,9 @@ def _record_error(e: BaseException) -> None:
         pass
 
 
-#: what Hydra and the run directory's lock write into it before the run starts
-_HYDRA_ONLY = {".hydra", "negsim.log", runner.LOCK_FILE, runner.LOCK_INFO}
+#: what Hydra and the run directory's lock (sim.running.runner.LOCK_FILE, LOCK_INFO) write into
+#: it before the run starts; named here so that the command line's start imports no runner
+_HYDRA_ONLY = {".hydra", "negsim.log", ".lock", ".lock.json"}
 
 
 def _remove_unused_run_dir() -> None:

@@ -66,6 +66,27 @@ def _outcome_on_last_day(model: NegotiationModel, name: str) -> Any:
     return cached[1][name]
 
 
+def _check_arguments(rng: Any, days: Any) -> None:
+    """A model's ``days`` is a whole number of at least 1; its ``rng`` a whole number of at least
+    0, a numpy ``SeedSequence`` or ``Generator``, or None.
+
+    Raises:
+        ScenarioError: naming the argument, the value and what is allowed.
+    """
+    from sim.inputs.settings import whole
+
+    whole("days", days, 1)
+    if isinstance(rng, bool) or not isinstance(
+        rng, (type(None), int, np.integer, np.random.SeedSequence, np.random.Generator)
+    ):
+        raise ScenarioError(
+            f"rng = {rng!r} is not allowed: expected a whole number of at least 0, a numpy "
+            "SeedSequence or Generator, or None"
+        )
+    if isinstance(rng, (int, np.integer)):
+        whole("rng", int(rng), 0)
+
+
 class NegotiationModel(mesa.Model):
     """One possible history of a scenario, stepped one day and one actor at a time.
 
@@ -102,18 +123,7 @@ class NegotiationModel(mesa.Model):
         params: Mapping[str, Any] | None = None,
         scenario: MesaScenario | str | Path | Scenario | None = None,
     ) -> None:
-        from sim.inputs.settings import whole
-
-        whole("days", days, 1)
-        if isinstance(rng, bool) or not isinstance(
-            rng, (type(None), int, np.integer, np.random.SeedSequence, np.random.Generator)
-        ):
-            raise ScenarioError(
-                f"rng = {rng!r} is not allowed: expected a whole number of at least 0, a numpy "
-                "SeedSequence or Generator, or None"
-            )
-        if isinstance(rng, (int, np.integer)):
-            whole("rng", int(rng), 0)
+        _check_arguments(rng, days)
         episode, scenario = _episode_and_mesa_scenario(episode, scenario)
         rng = int(rng) if isinstance(rng, np.integer) else rng  # Mesa's stdlib random takes int only
         if scenario is not None and scenario.rng is None:
