@@ -10,15 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_mechanisms import clearly_greater
 
 import sim
 from sim.core import mechanisms
 from sim.core.mechanisms import MECHANISMS, Direction
 from sim.inputs.fields import lookup
 from sim.inputs.params import build_params
+from sim.inputs.scenarios import SCENARIO_DIR
 from sim.inputs.schema import Behaviour, ScenarioError
 from sim.report.patterns import EPISODES, horizon_days
-from tests.test_mechanisms import clearly_greater
 
 CORE = Path(mechanisms.__file__).resolve().parent
 WORLDS = 1000
@@ -64,7 +65,7 @@ def test_a_switch_that_is_not_yes_or_no_is_refused_naming_it():
 
 
 def test_switching_a_mechanism_off_in_a_file_equals_switching_it_off_as_an_override(tmp_path):
-    text = Path("scenarios/kabul_2022.yaml").read_text() + "mechanisms:\n  spoilers: false\n"
+    text = (SCENARIO_DIR / "kabul_2022.yaml").read_text() + "mechanisms:\n  spoilers: false\n"
     (tmp_path / "k.yaml").write_text(text)
     a = sim.run(sim.load_scenario(tmp_path / "k.yaml"), worlds=50, days=200, seed=3).worlds
     b = sim.run(
