@@ -164,10 +164,12 @@ def test_days_drawn_per_call_do_not_change_the_numbers(block_days):
 
 
 def test_a_chunk_of_many_worlds_draws_fewer_days_at_a_time():
-    assert WorldStreams(0, 0, 512, 31).block_days == BLOCK_DAYS
-    big = WorldStreams(0, 0, 20_000, 31)
+    assert WorldStreams(0, 0, 64, 31).block_days == BLOCK_DAYS
+    assert WorldStreams(0, 0, 512, 31).next_block().nbytes <= BLOCK_BYTES
+    big = WorldStreams(0, 0, 2_000, 31)
     assert big.block_days < BLOCK_DAYS
     assert big.next_block().nbytes <= BLOCK_BYTES
+    assert WorldStreams(0, 0, 20_000, 31).block_days == 1  # one day is more than the limit
 
 
 def test_split_with_first_world_and_params(mini_path):

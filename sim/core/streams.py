@@ -19,10 +19,13 @@ GROUP = 64
 BLOCK_DAYS = 32
 """Days of uniforms drawn per call, at most."""
 
-BLOCK_BYTES = 16 * 2**20
-"""Largest buffer of uniforms drawn per call: streams of many worlds draw fewer days at a time
-(a chunk of 512 worlds of six factions draws 32 days, one of 100,000 worlds one day), so memory
-does not grow with the chunk size times 32 days."""
+BLOCK_BYTES = 2**20
+"""Largest buffer of uniforms drawn per call (or one day's, if larger): streams of many worlds
+draw fewer days at a time (a chunk of 64 worlds of six factions draws 32 days, one of 512
+worlds 6 days, one of 100,000 worlds one day), so memory does not grow with the chunk size
+times 32 days, and the buffer the kernel reads while it steps a block stays in a core's
+second-level cache (1 MiB here). Measured on kabul_2022 (512-world chunks, CPU time): 290 ns
+a world-day with 6-16 days a block against 330 with 32 (a 5 MB buffer)."""
 
 
 def _generator(seed: int, group: int) -> np.random.Generator:
