@@ -13,6 +13,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sim
+from sim.core.kernel import fill_block
 from sim.core.streams import BLOCK_BYTES, BLOCK_DAYS, WorldStreams
 
 DAYS = 150
@@ -161,6 +162,17 @@ def test_days_drawn_per_call_do_not_change_the_numbers(block_days):
     )
     assert want.shape == (3, days, 64, 9)
     np.testing.assert_array_equal(got, want)
+
+
+def test_the_compiled_loop_draws_what_numpy_draws():
+    # The kernel draws its blocks inside compiled code (fill_block): the same numbers as
+    # Generator.random, block after block, so the generators stay in step.
+    numpy_side = WorldStreams(3, 40, 130, 9, block_days=5)
+    compiled = WorldStreams(3, 40, 130, 9, block_days=5)
+    for _ in range(3):
+        want = numpy_side.next_block().copy()
+        fill_block(compiled.next_double, compiled.states, compiled.buffer)
+        np.testing.assert_array_equal(compiled.buffer, want)
 
 
 def test_a_chunk_of_many_worlds_draws_fewer_days_at_a_time():

@@ -9,6 +9,7 @@ process it runs in, and the Mesa agent mode (one world) sees exactly the kernel'
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Iterator
 
 import numpy as np
@@ -30,6 +31,15 @@ a world-day with 6-16 days a block against 330 with 32 (a 5 MB buffer)."""
 
 def _generator(seed: int, group: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(group,))))
+
+
+def _next_double(gen: np.random.Generator):
+    """The C function by which ``gen``'s bit generator draws one uniform, taking the address of
+    its state as a whole number (numpy's ctypes interface of a bit generator; the same function
+    for every PCG64), so that compiled code can draw as ``Generator.random`` does
+    (:func:`sim.core.kernel.fill_block`)."""
+    address = ctypes.cast(gen.bit_generator.ctypes.next_double, ctypes.c_void_p).value
+    return ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_uint64)(address)
 
 
 class WorldStreams:
@@ -59,6 +69,17 @@ class WorldStreams:
         self._buf = np.empty((len(self.gens), block_days, GROUP, slots))
         self._day_buf = np.empty((len(self.gens) * GROUP, slots))
         self._next = block_days
+        self.next_double = _next_double(self.gens[0])
+        """numpy's PCG64 draw of one uniform, for :func:`sim.core.kernel.fill_block`."""
+        self.states = np.array([g.bit_generator.ctypes.state_address for g in self.gens], np.uint64)
+        """Addresses of the generators' states, for :func:`sim.core.kernel.fill_block` (valid
+        while this object lives)."""
+
+    @property
+    def buffer(self) -> np.ndarray:
+        """The block buffer ``[groups, block_days, GROUP, slots]`` (the one :meth:`next_block`
+        returns), which :func:`sim.core.kernel.fill_block` fills too."""
+        return self._buf
 
     def next_block_day(self) -> tuple[np.ndarray, int]:
         """The next day's uniforms without copying: ``(buffer, t)`` where world ``i`` of this
