@@ -4,11 +4,15 @@
     python experiments/benchmark.py --worlds 2000 --repeats 3
 
 Prints the kernel's faction-days per second (median of ``--repeats`` runs) on one core
-(``threads=1``), in one process on every core (one thread per core steps its own chunks, the
-default of ``sim.run``) and with ``workers=2`` (two processes); the Mesa agent mode's on
-``--mesa-worlds`` worlds; their ratio (one core against one core, measured in this process); this
-machine's speed at drawing uniforms (the kernel's random-number floor, and a yardstick for
-comparing figures from machines of different speed) and the peak resident memory of the process.
+(``threads=1``), with two threads in one process (``threads=2``), in one process on every core
+(one thread per core steps its own chunks, the default of ``sim.run``; left out when that is two)
+and with ``workers=2`` (two processes); beside each, its share of the random-number floor
+measured in the same run, and beside the two threads their speed-up over one core (median of
+the repeats' ratios). Then the Mesa agent mode's speed on ``--mesa-worlds`` worlds; the ratio
+(one core against one core, measured in this process); this machine's speed at drawing uniforms
+(the kernel's random-number floor: a kernel doing nothing but drawing the uniforms it needs;
+also a yardstick for comparing figures from machines of different speed) and the peak resident
+memory of the process.
 
 Then how quickly it starts, each in a fresh process: ``import sim`` and ``negsim --help``
 (best of three), a *cold start* (a small run with an empty compiled-code cache, a fresh
@@ -45,6 +49,25 @@ def kernel_rate(
     return worlds * days * len(scenario.factions) / (time.perf_counter() - t)
 
 
+def kernel_rates(
+    scenario, worlds: int, days: int, chunk: int, seed: int, repeats: int, default_threads: int
+) -> dict[str, list[float]]:
+    """Faction-days per second of each setting in each repeat: ``one`` (threads=1), ``two``
+    (threads=2), ``both`` (workers=2) and ``default`` (the default threads, when not two).
+
+    The settings take turns within each repeat, so that a slow spell of a shared machine does
+    not fall on one of them only.
+    """
+    settings: dict[str, dict] = {"one": {"threads": 1}, "two": {"threads": 2}, "both": {"workers": 2}}
+    if default_threads != 2:
+        settings["default"] = {}
+    rates: dict[str, list[float]] = {k: [] for k in settings}
+    for _ in range(repeats):
+        for key, kw in settings.items():
+            rates[key].append(kernel_rate(scenario, worlds, days, chunk, seed, **kw))
+    return rates
+
+
 def mesa_rate(scenario, worlds: int, days: int, seed: int) -> float:
     t = time.perf_counter()
     for w in range(worlds):
@@ -73,6 +96,16 @@ def uniform_rate(seconds: float = 1.0) -> float:
         gen.random(out=out)
         rates.append(out.size / (time.perf_counter() - t))
     return statistics.median(rates)
+
+
+def _kernel_line(name: str, rates: list[float], floor: float, what: str) -> str:
+    """One kernel figure: the median rate, its share of the random-number floor ``floor``
+    (faction-days per second) and the repeats it is the median of."""
+    med = statistics.median(rates)
+    return (
+        f"{name} {med / 1e6:8.2f} M faction-days/s = {med / floor:4.0%} of floor  ({what}; median of "
+        f"{len(rates)}: " + ", ".join(f"{x / 1e6:.2f}" for x in rates) + ")"
+    )
 
 
 def _timed(args: list[str], env: dict[str, str] | None = None) -> float:
@@ -122,43 +155,34 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sim.run(s, worlds=64, days=30, seed=a.seed)  # warm-up
     machine_before = uniform_rate()
-    # The three settings take turns within each repeat, so that a slow spell of a shared
-    # machine does not fall on one of them only.
-    one_core, kernel, both = [], [], []
-    for _ in range(a.repeats):
-        one_core.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, threads=1))
-        kernel.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed))
-        both.append(kernel_rate(s, a.worlds, a.days, a.chunk_worlds, a.seed, workers=2))
+    default_threads = ensemble.resolve_threads(None)
+    rates = kernel_rates(s, a.worlds, a.days, a.chunk_worlds, a.seed, a.repeats, default_threads)
     mesa = [mesa_rate(s, a.mesa_worlds, a.days, a.seed) for _ in range(max(1, a.repeats))]
-    k1, m = statistics.median(one_core), statistics.median(mesa)
+    k1, m = statistics.median(rates["one"]), statistics.median(mesa)
     machine = statistics.median([machine_before, uniform_rate()])
+    floor = machine / slots_per_faction_day(s)
+    speedup = statistics.median(t / o for t, o in zip(rates["two"], rates["one"], strict=True))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"scenario {a.scenario}: {len(s.factions)} factions, {a.worlds:,} worlds x {a.days} days, "
         f"chunks of {a.chunk_worlds} worlds"
     )
-    print(
-        f"kernel 1   {k1 / 1e6:8.2f} M faction-days/s  (one core, one thread; median of "
-        f"{a.repeats}: " + ", ".join(f"{x / 1e6:.2f}" for x in one_core) + ")"
-    )
-    print(
-        f"kernel     {statistics.median(kernel) / 1e6:8.2f} M faction-days/s  (one process, "
-        f"{ensemble.resolve_threads(None)} threads (the default); median of {a.repeats}: "
-        + ", ".join(f"{x / 1e6:.2f}" for x in kernel)
-        + ")"
-    )
-    print(
-        f"kernel x2  {statistics.median(both) / 1e6:8.2f} M faction-days/s  (workers=2, both cores; "
-        f"worker start-up paid once, in the first run; median of {a.repeats}: "
-        + ", ".join(f"{x / 1e6:.2f}" for x in both)
-        + ")"
-    )
+    labels = {
+        "one": ("kernel 1  ", "one core, one thread"),
+        "two": ("kernel 2t ", f"threads=2, one process; {speedup:.2f}x one core"),
+        "default": ("kernel    ", f"one process, {default_threads} threads (the default)"),
+        "both": ("kernel x2 ", "workers=2, both cores; worker start-up paid once, in the first run"),
+    }
+    for key in ("one", "two", "default", "both"):
+        if key in rates:
+            name, what = labels[key]
+            print(_kernel_line(name, rates[key], floor, what))
     print(f"mesa       {m / 1e3:8.2f} k faction-days/s  ({a.mesa_worlds} worlds, median of {len(mesa)})")
     print(f"ratio      {k1 / m:8.0f} x   (the kernel on one core against the Mesa agent mode)")
     print(
         f"machine    {machine / 1e6:8.0f} M uniforms/s (numpy PCG64, before and after; the "
-        f"kernel's random-number floor: {machine / slots_per_faction_day(s) / 1e6:.0f} M "
-        f"faction-days/s)"
+        f"kernel's random-number floor: {floor / 1e6:.1f} M faction-days/s, "
+        f"{slots_per_faction_day(s):.2f} uniforms a faction-day)"
     )
     print(f"peak RSS   {peak_mb:8.0f} MB")
     if not a.no_start:

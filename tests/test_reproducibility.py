@@ -13,6 +13,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sim
+from sim.core.kernel import fill_block
 from sim.core.streams import BLOCK_BYTES, BLOCK_DAYS, WorldStreams
 
 DAYS = 150
@@ -163,11 +164,24 @@ def test_days_drawn_per_call_do_not_change_the_numbers(block_days):
     np.testing.assert_array_equal(got, want)
 
 
+def test_the_compiled_loop_draws_what_numpy_draws():
+    # The kernel draws its blocks inside compiled code (fill_block): the same numbers as
+    # Generator.random, block after block, so the generators stay in step.
+    numpy_side = WorldStreams(3, 40, 130, 9, block_days=5)
+    compiled = WorldStreams(3, 40, 130, 9, block_days=5)
+    for _ in range(3):
+        want = numpy_side.next_block().copy()
+        fill_block(compiled.next_double, compiled.states, compiled.buffer)
+        np.testing.assert_array_equal(compiled.buffer, want)
+
+
 def test_a_chunk_of_many_worlds_draws_fewer_days_at_a_time():
-    assert WorldStreams(0, 0, 512, 31).block_days == BLOCK_DAYS
-    big = WorldStreams(0, 0, 20_000, 31)
+    assert WorldStreams(0, 0, 64, 31).block_days == BLOCK_DAYS
+    assert WorldStreams(0, 0, 512, 31).next_block().nbytes <= BLOCK_BYTES
+    big = WorldStreams(0, 0, 2_000, 31)
     assert big.block_days < BLOCK_DAYS
     assert big.next_block().nbytes <= BLOCK_BYTES
+    assert WorldStreams(0, 0, 20_000, 31).block_days == 1  # one day is more than the limit
 
 
 def test_split_with_first_world_and_params(mini_path):
