@@ -261,10 +261,11 @@ def describe(executor: str, address: str | None = None) -> dict[str, Any]:
     return {"executor": executor, "executor_address": engine.address, "executor_started_here": engine.started}
 
 
-def shutdown_engines() -> None:
-    """Close every connection this process opened, and the local clusters it started."""
-    while _ENGINES:
-        _, engine = _ENGINES.popitem()
+def shutdown_engines(executor: str | None = None) -> None:
+    """Close every connection this process opened (or those of ``executor``), and the local
+    clusters it started."""
+    for key in [k for k in _ENGINES if executor in (None, k[0])]:
+        engine = _ENGINES.pop(key)
         try:
             engine.close()
         except Exception:  # at exit, a cluster already gone is not an error
