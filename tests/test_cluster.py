@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -32,7 +33,13 @@ RUN = dict(worlds=300, days=120, seed=11, record="monthly", chunk_worlds=64)
 @pytest.fixture(scope="module")
 def dask_address():
     """The scheduler address of a local Dask cluster: 2 worker processes, 1 thread each."""
-    c = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    c = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+    )
     try:
         yield c.scheduler_address
     finally:

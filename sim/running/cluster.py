@@ -30,6 +30,7 @@ compiles the kernel once into its numba cache (``NEGSIM_CACHE_DIR``).
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -110,8 +111,14 @@ class DaskEngine(Engine):
             _note(f"running the chunks on the Dask cluster at {where}")
         else:
             n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            # the workers' own log lines (a heartbeat lost while the cluster closes) stay quiet; an
+            # error in a chunk comes back to this process with the chunk
             self.cluster = distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,
             )
             self.client = distributed.Client(self.cluster, set_as_default=False)
             where = self.cluster.scheduler_address
