@@ -16,6 +16,10 @@ Prints (and writes with ``--json PATH``):
    kernel from the cache). Then the run: seconds (median of ``--repeats``), worlds per second,
    worlds per second per core used (at most the machine's cores), speed-up over one worker and
    efficiency (t1 / (n tn)). More workers than cores oversubscribe the machine: those rows say so.
+   On a shared machine the wall times depend on what else runs: each row also gives the cores
+   other processes kept busy just before (``--wait-idle`` waits for them to finish) and the CPU
+   seconds the run took on the workers and the client, whose ratio to one worker's (the *work
+   efficiency*) other processes do not change.
 4. **weak scaling**: ``--weak-worlds`` worlds per worker (the run grows with the workers);
    efficiency t1 / tn.
 5. **overhead per run**: a tiny run (64 worlds x 1 day) through the cluster, the fixed cost of
@@ -95,6 +99,17 @@ def _warm() -> None:
     sim.run("kabul_2022", worlds=64, days=2, threads=1)
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used so far (run on each worker too)."""
+    c = os.times()
+    return c.user + c.system
+
+
+def _cluster_cpu(client) -> float:
+    """CPU seconds used so far by the cluster's workers and this process (the client)."""
+    return sum(client.run(_cpu_seconds).values()) + _cpu_seconds()
+
+
 def _timed(fn, repeats: int) -> float:
     times = []
     for r in range(repeats):
@@ -130,7 +145,9 @@ def on_cluster(n: int, a, cores: int) -> dict:
     other = wait_idle(a.wait_idle)
     kw = dict(executor="dask", executor_address=addr, days=a.days, chunk_worlds=a.chunk_worlds)
     try:
+        cpu0 = _cluster_cpu(client)
         strong = _timed(lambda r: sim.run(a.scenario, worlds=a.worlds, seed=r, **kw), a.repeats)
+        cpu = (_cluster_cpu(client) - cpu0) / a.repeats
         weak_worlds = a.weak_worlds * n
         weak = _timed(lambda r: sim.run(a.scenario, worlds=weak_worlds, seed=r, **kw), a.repeats)
         tiny = dict(kw, days=1)
@@ -149,6 +166,7 @@ def on_cluster(n: int, a, cores: int) -> dict:
         "strong_s": strong,
         "strong_worlds_per_s": a.worlds / strong,
         "strong_worlds_per_s_per_core": a.worlds / strong / used,
+        "strong_cpu_s": cpu,
         "weak_worlds": weak_worlds,
         "weak_s": weak,
         "weak_worlds_per_s_per_core": weak_worlds / weak / used,
@@ -232,7 +250,7 @@ def _print_runs(rows: list[dict], a, t1_local: float, cores: int) -> None:
     )
     print(
         "workers | cluster up s | warm-up s | run s | worlds/s | worlds/s/core | speed-up | efficiency "
-        "| cores busy with other work"
+        "| cores busy with other work | CPU s (workers + client) | work efficiency"
     )
     for r in rows:
         n = r["workers"]
@@ -241,7 +259,8 @@ def _print_runs(rows: list[dict], a, t1_local: float, cores: int) -> None:
             f"{n:7d} | {r['startup_cluster_s']:12.2f} | {r['startup_warm_s']:9.2f} | {r['strong_s']:5.2f} | "
             f"{r['strong_worlds_per_s']:8,.0f} | {r['strong_worlds_per_s_per_core']:13,.0f} | "
             f"{t1 / r['strong_s']:7.2f}x | {t1 / (n * r['strong_s']):9.0%} | "
-            f"{r['other_busy_cores']:.1f}{note}"
+            f"{r['other_busy_cores']:.1f} | {r['strong_cpu_s']:.2f} | "
+            f"{rows[0]['strong_cpu_s'] / r['strong_cpu_s']:.0%}{note}"
         )
     print(f"(local run, threads=1, no cluster: {t1_local:.2f} s, {a.worlds / t1_local:,.0f} worlds/s)")
     print(f"\nweak scaling: {a.weak_worlds:,} worlds per worker x {a.days} days, median of {a.repeats}")
