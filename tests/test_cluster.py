@@ -67,6 +67,15 @@ def test_run_on_a_dask_cluster_equals_the_local_run_byte_for_byte(dask_address):
     _same_tables(local, remote)
 
 
+def test_cluster_named_by_the_environment_is_used(dask_address, monkeypatch, capsys):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", dask_address)
+    remote = sim.run("kabul_2022", worlds=100, days=30, seed=2, chunk_worlds=64, executor="dask")
+    assert f"on the Dask cluster at {dask_address}" in capsys.readouterr().err
+    assert cluster.describe("dask")["executor_address"] == dask_address
+    local = sim.run("kabul_2022", worlds=100, days=30, seed=2)
+    assert _bytes(local.worlds) == _bytes(remote.worlds)
+
+
 def test_design_batch_on_a_dask_cluster_equals_the_local_batch(dask_address):
     from sim.explore.design import run_design, sample
 

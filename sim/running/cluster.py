@@ -85,6 +85,16 @@ class Engine:
         """Disconnect (and stop the cluster if this process started it)."""
 
 
+#: loggers of a local Dask cluster that report every start and stop at INFO
+_DASK_LOGGERS = (
+    "distributed.scheduler",
+    "distributed.nanny",
+    "distributed.core",
+    "distributed.worker",
+    "distributed.http.proxy",
+)
+
+
 class DaskEngine(Engine):
     """Dask distributed: a :class:`distributed.Client` of a named scheduler or of a
     :class:`distributed.LocalCluster` started here."""
@@ -111,8 +121,11 @@ class DaskEngine(Engine):
             _note(f"running the chunks on the Dask cluster at {where}")
         else:
             n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-            # the workers' own log lines (a heartbeat lost while the cluster closes) stay quiet; an
-            # error in a chunk comes back to this process with the chunk
+            # the workers' and the scheduler's own log lines (every start and stop; a heartbeat lost
+            # while the cluster closes) stay quiet; an error in a chunk comes back with the chunk.
+            # LocalCluster restores the logging level while it closes, hence the named loggers.
+            for name in _DASK_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
             self.cluster = distributed.LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
