@@ -29,7 +29,9 @@ their weights and distances), ``posterior.parquet`` (the thinned posterior sampl
 ``conf/behaviour.yaml`` (``--behaviour-out``), with ``posterior.parquet`` and ``pinned.md`` beside
 it (the shipped posterior that ``sim.run(..., behaviour="posterior")`` reads).
 The run is deterministic for a given seed (numpy Generators from SeedSequence throughout; the
-simulations do not depend on the number of workers).
+simulations do not depend on the number of workers, nor on ``executor``: with ``executor=dask``
+or ``ray`` and ``executor_address`` every episode run of a generation is stepped by the workers of
+a cluster, :mod:`sim.running.cluster`).
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ of the per-world parameter table, so a run of a million worlds never holds the e
 parameters of more than the chunks in flight. With ``workers = N > 1`` this process and N - 1
 ``spawn`` worker processes share the chunks (each worker re-imports :mod:`sim`; the compiled
 rules load from numba's on-disk cache); otherwise this process steps as many chunks at once as
-it has cores, one per thread (``threads``). The chunks are put back in world order, so the
-results are identical to ``workers=1, threads=1``.
+it has cores, one per thread (``threads``). With ``executor="dask"`` or ``"ray"`` the workers
+of a cluster step them instead (:mod:`sim.running.cluster`). The chunks are put back in world
+order, so the results are identical to ``workers=1, threads=1``.
 
 :func:`iter_chunks` and :func:`assemble` are the two halves of :func:`run`; :mod:`sim.running.runner`
 uses them to checkpoint a long run chunk by chunk.
