@@ -8,7 +8,9 @@ Prints (and writes with ``--json PATH``):
 1. **machine**: its cores and its speed at drawing uniforms (numpy PCG64, as
    ``experiments/benchmark.py``: the kernel's random-number yardstick, to compare figures across
    machines and hours).
-2. **local, one core**: the same run with ``threads=1`` and no cluster (the kernel alone).
+2. **local, one core**: the same run with ``threads=1`` and no cluster (the kernel alone), and
+   with one thread per core (what the machine's cores give at this hour without a cluster: on a
+   shared machine, the ceiling the cluster's figures should be read against).
 3. **strong scaling**: the one run (``--worlds`` x ``--days``) split over 1, 2, 4 workers of a
    local Dask cluster (``distributed.LocalCluster``, one process of one thread per worker,
    ``sim.run(..., executor="dask")``). For each size the cluster's start-up is printed apart:
@@ -326,15 +328,20 @@ def main(argv: list[str] | None = None) -> int:
     sim.run(a.scenario, worlds=64, days=5, threads=1)  # compile or load the cache outside the timings
     machine = uniform_rate()
     print(f"machine: {cores} cores, {machine / 1e6:.0f} M uniforms/s (numpy PCG64)")
-    t_local = _timed(
-        lambda r: sim.run(a.scenario, worlds=a.worlds, days=a.days, seed=r, threads=1), a.repeats
-    )
+    local = dict(worlds=a.worlds, days=a.days)
+    t_local = _timed(lambda r: sim.run(a.scenario, seed=r, threads=1, **local), a.repeats)
+    # the machine's own ceiling this hour: one process, one thread per core, no cluster
+    t_threads = _timed(lambda r: sim.run(a.scenario, seed=r, threads=cores, **local), a.repeats)
     rows = []
     for n in a.workers:
         rows.append(on_cluster(n, a, cores))
         print(f"... {n} workers done", file=sys.stderr, flush=True)
     machine_after = uniform_rate()
     _print_runs(rows, a, t_local, cores)
+    print(
+        f"(local run, threads={cores}, no cluster: {t_threads:.2f} s, {t_local / t_threads:.2f}x one core: "
+        "what this machine's cores gave at this hour without a cluster)"
+    )
     fit = [r for r in rows if not r["oversubscribed"]] or rows[:1]
     ref = fit[-1]
     # a cluster core's speed against a lone local core's (the kernel alone, threads=1)
@@ -348,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             "cores": cores,
             "uniforms_per_s": [machine, machine_after],
             "local_one_core_s": t_local,
+            "local_all_cores_s": t_threads,
             "clusters": rows,
             "cost_model": {**cost, "cluster_core_factor": factor},
         }
