@@ -31,8 +31,10 @@ Prints (and writes with ``--json PATH``):
    selection's candidates x worlds) on ``--cores`` cores (default 64). Each fitted episode is run
    here once on one core (``--episode-worlds`` worlds at its horizon, recording what the
    calibration records) for its world-days per second; a core of the cluster runs at the share
-   of a lone local core measured in the strong scaling (worlds/s/core on the largest cluster
-   without oversubscription, against the local one-core run); the chunks of each episode run are
+   of a lone local core measured in the strong scaling on the largest cluster without
+   oversubscription, given twice: by CPU seconds per world (the cluster's own cost: pickling,
+   transfer, the scheduler and client; other processes do not change it) and by wall-clock
+   worlds/s per core (which a shared machine also slows down); the chunks of each episode run are
    dealt to the cores as ``sim.run`` plans them (list scheduling of the planned chunk sizes: the
    last round's imbalance is counted); each episode run pays the measured overhead per run; the
    client's own work between runs (reducing statistics, proposing draws) and early stopping are
@@ -243,7 +245,7 @@ def cost_model(episodes: dict[str, dict], factor: float, overhead: float, cores:
     }
 
 
-def _print_runs(rows: list[dict], a, t1_local: float, cores: int) -> None:
+def _print_runs(rows: list[dict], a, t1_local: float, t_threads: float, cores: int) -> None:
     t1 = rows[0]["strong_s"]
     w1 = rows[0]["weak_s"]
     print(
@@ -265,6 +267,10 @@ def _print_runs(rows: list[dict], a, t1_local: float, cores: int) -> None:
             f"{rows[0]['strong_cpu_s'] / r['strong_cpu_s']:.0%}{note}"
         )
     print(f"(local run, threads=1, no cluster: {t1_local:.2f} s, {a.worlds / t1_local:,.0f} worlds/s)")
+    print(
+        f"(local run, threads={cores}, no cluster: {t_threads:.2f} s, {t1_local / t_threads:.2f}x one core: "
+        "what this machine's cores gave at this hour without a cluster)"
+    )
     print(f"\nweak scaling: {a.weak_worlds:,} worlds per worker x {a.days} days, median of {a.repeats}")
     print("workers | worlds | run s | worlds/s/core | efficiency")
     for r in rows:
@@ -277,7 +283,7 @@ def _print_runs(rows: list[dict], a, t1_local: float, cores: int) -> None:
     print(", ".join(f"{r['workers']} workers {r['overhead_per_run_s'] * 1000:.0f} ms" for r in rows))
 
 
-def _print_cost(c: dict, factor: float, overhead: float, at: int) -> None:
+def _print_cost(c: dict, by_cpu: dict, f: dict, overhead: float, at: int) -> None:
     print(f"\ncost model: calibration of the shipped size on {c['cores']} cores")
     print(
         f"  {c['particles']} particles x {c['worlds_per_draw']} worlds per draw; {c['generations']} "
@@ -292,10 +298,14 @@ def _print_cost(c: dict, factor: float, overhead: float, at: int) -> None:
         f"{c['one_core_hours'] * 60:.1f} min on one core"
     )
     print(
-        f"  on {c['cores']} cores: {c['hours'] * 60:.1f} min, assuming a core of the cluster runs at "
-        f"{factor:.0%} of a lone local core (measured with {at} workers here), "
-        f"{overhead * 1000:.0f} ms overhead per run (measured), chunks dealt to the cores as sim.run "
-        "plans them; the client's work between runs and early stopping are left out"
+        f"  on {c['cores']} cores: {by_cpu['hours'] * 60:.1f} min with a cluster core at {f['cpu']:.0%} of a "
+        f"lone local core (CPU seconds per world, {at} workers here: what the cluster itself costs), "
+        f"{c['hours'] * 60:.1f} min at {f['wall']:.0%} (wall-clock worlds/s per core here, which other "
+        "processes on this machine also slow down)"
+    )
+    print(
+        f"  both with {overhead * 1000:.0f} ms overhead per run (measured) and the chunks dealt to the "
+        "cores as sim.run plans them; the client's work between runs and early stopping are left out"
     )
 
 
@@ -329,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     machine = uniform_rate()
     print(f"machine: {cores} cores, {machine / 1e6:.0f} M uniforms/s (numpy PCG64)")
     local = dict(worlds=a.worlds, days=a.days)
+    cpu0 = _cpu_seconds()
     t_local = _timed(lambda r: sim.run(a.scenario, seed=r, threads=1, **local), a.repeats)
+    cpu_local = (_cpu_seconds() - cpu0) / a.repeats
     # the machine's own ceiling this hour: one process, one thread per core, no cluster
     t_threads = _timed(lambda r: sim.run(a.scenario, seed=r, threads=cores, **local), a.repeats)
     rows = []
@@ -337,17 +349,19 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(on_cluster(n, a, cores))
         print(f"... {n} workers done", file=sys.stderr, flush=True)
     machine_after = uniform_rate()
-    _print_runs(rows, a, t_local, cores)
-    print(
-        f"(local run, threads={cores}, no cluster: {t_threads:.2f} s, {t_local / t_threads:.2f}x one core: "
-        "what this machine's cores gave at this hour without a cluster)"
-    )
+    _print_runs(rows, a, t_local, t_threads, cores)
     fit = [r for r in rows if not r["oversubscribed"]] or rows[:1]
     ref = fit[-1]
-    # a cluster core's speed against a lone local core's (the kernel alone, threads=1)
-    factor = min(1.0, ref["strong_worlds_per_s_per_core"] / (a.worlds / t_local))
-    cost = cost_model(episode_rates(a.episode_worlds), factor, ref["overhead_per_run_s"], a.cores)
-    _print_cost(cost, factor, ref["overhead_per_run_s"], ref["workers"])
+    # a cluster core's speed against a lone local core's (the kernel alone, threads=1): by wall
+    # clock (worlds/s per core) and by CPU seconds per world (what other processes do not change)
+    factors = {
+        "wall": min(1.0, ref["strong_worlds_per_s_per_core"] / (a.worlds / t_local)),
+        "cpu": min(1.0, cpu_local / ref["strong_cpu_s"]),
+    }
+    episodes = episode_rates(a.episode_worlds)
+    cost = cost_model(episodes, factors["wall"], ref["overhead_per_run_s"], a.cores)
+    by_cpu = cost_model(episodes, factors["cpu"], ref["overhead_per_run_s"], a.cores)
+    _print_cost(cost, by_cpu, factors, ref["overhead_per_run_s"], ref["workers"])
     print(f"\nmachine after: {machine_after / 1e6:.0f} M uniforms/s")
     if a.json:
         out = {
@@ -357,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             "local_one_core_s": t_local,
             "local_all_cores_s": t_threads,
             "clusters": rows,
-            "cost_model": {**cost, "cluster_core_factor": factor},
+            "local_one_core_cpu_s": cpu_local,
+            "cost_model": {**cost, "cluster_core_factors": factors, "hours_by_cpu": by_cpu["hours"]},
         }
         Path(a.json).write_text(json.dumps(out, indent=2))
     return 0
