@@ -138,6 +138,18 @@ def test_bad_executor_settings_are_named():
         check_run_setting("executor_address", "tcp:// h")
 
 
+def test_calibration_names_a_bad_executor_before_it_runs():
+    from sim.explore import calibration as C
+
+    cfg = C.load_config(True, ["executor=spark"])
+    prior = C.Prior.from_config(cfg.parameters)
+    with pytest.raises(C.CalibrationConfigError, match="executor = 'spark' is not allowed"):
+        C.Simulator(cfg, prior, C.fitted_patterns(cfg)[1])
+    cfg = C.load_config(True, ["executor=dask", "workers=2"])
+    with pytest.raises(C.CalibrationConfigError, match="workers = 2 is not allowed with executor = dask"):
+        C.Simulator(cfg, prior, C.fitted_patterns(cfg)[1])
+
+
 def test_missing_engine_names_the_extra_to_install():
     with pytest.raises(ScenarioError, match=r"pip install 'negsim\[ray\]'"):
         cluster._need("a_module_that_is_not_installed", "ray")
