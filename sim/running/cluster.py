@@ -198,7 +198,8 @@ class RayEngine(Engine):
         ray = _need("ray", "ray")
         self.ray = ray
         where = address or os.environ.get("RAY_ADDRESS")
-        if not ray.is_initialized():
+        running = ray.is_initialized()
+        if not running:
             try:
                 ray.init(address=where, log_to_driver=False, include_dashboard=False if not where else None)
             except (ConnectionError, OSError, TimeoutError, RuntimeError) as e:
@@ -206,13 +207,15 @@ class RayEngine(Engine):
                     f"executor_address = {where!r} cannot be reached ({type(e).__name__}: {e}); expected "
                     "the address of a running Ray cluster (start one with `ray start --head`)"
                 ) from None
-        if where:
+        if running:
+            _note("running the chunks on the Ray that this process had already started or joined")
+        elif where:
             _note(f"running the chunks on the Ray cluster at {where}")
         else:
             _note(
-                "no Ray cluster named (executor_address, RAY_ADDRESS): started a local Ray for this process"
+                "no Ray cluster named (executor_address, RAY_ADDRESS): started a local one for this process"
             )
-        super().__init__(where, not where)
+        super().__init__(where, not where and not running)
         self._remote: dict = {}
 
     @property
