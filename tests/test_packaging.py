@@ -30,6 +30,8 @@ HEAVY = (
     "ema_workbench",
     "mesa",
     "scipy",
+    "distributed",
+    "ray",
     "sim.core.kernel",
     "sim.core.compiled",
 )

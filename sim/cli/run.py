@@ -19,7 +19,8 @@ are collected into ``sweep.parquet`` at the end. A run whose directory already h
 complete results (``manifest.json``, written last, with the same config hash) is skipped, and a
 killed run resumes from its finished chunks (:mod:`sim.running.runner`); ``resume=false`` recomputes.
 ``workers=N`` shares a run's chunks among N processes, ``threads`` (auto: every core) among
-the threads of one; ``design`` (set by design experiments)
+the threads of one; ``executor=dask|ray`` (with ``executor_address``) hands them to the
+workers of a cluster instead (:mod:`sim.running.cluster`); ``design`` (set by design experiments)
 runs a sampled design as one batch (:mod:`sim.explore.design`).
 
 Exit codes: 0 success; 2 a user mistake (bad setting or scenario value, unknown key or scenario,

@@ -254,6 +254,8 @@ def _simulate(job: Job) -> tuple[Any, dict[str, Any]]:
         behaviour=run.behaviour,
         max_memory=run.max_memory,
         oversubscribe=run.oversubscribe,
+        executor=run.executor,
+        executor_address=run.executor_address,
     )
 
 
@@ -367,6 +369,7 @@ def _manifest(
 ) -> dict[str, Any]:
     """``manifest.json`` of a finished run (``wall_time_seconds`` is filled in last)."""
     from sim.running import ensemble
+    from sim.running.cluster import describe
 
     run = job.run
     return {
@@ -384,6 +387,7 @@ def _manifest(
         "chunk_worlds": run.chunk_worlds,
         "workers": run.workers,
         "threads": ensemble.resolve_threads(run.threads_or_none, run.workers),
+        **describe(run.executor, run.executor_address),
         "chunks": chunk_info["chunks"],
         "chunks_resumed": chunk_info["chunks_resumed"],
         "git": git,

@@ -29,7 +29,9 @@ their weights and distances), ``posterior.parquet`` (the thinned posterior sampl
 ``conf/behaviour.yaml`` (``--behaviour-out``), with ``posterior.parquet`` and ``pinned.md`` beside
 it (the shipped posterior that ``sim.run(..., behaviour="posterior")`` reads).
 The run is deterministic for a given seed (numpy Generators from SeedSequence throughout; the
-simulations do not depend on the number of workers).
+simulations do not depend on the number of workers, nor on ``executor``: with ``executor=dask``
+or ``ray`` and ``executor_address`` every episode run of a generation is stepped by the workers of
+a cluster, :mod:`sim.running.cluster`).
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ from scipy.stats import qmc
 
 from sim.inputs.fields import lookup
 from sim.inputs.scenarios import BEHAVIOUR_FILE
-from sim.inputs.schema import Behaviour
+from sim.inputs.schema import Behaviour, ScenarioError
+from sim.inputs.settings import check_executor
 from sim.report import patterns as V
+from sim.running import cluster
 from sim.running.files import write_parquet_atomic
 
 CONFIG = BEHAVIOUR_FILE.parent / "calibration.yaml"
@@ -153,6 +157,14 @@ class Simulator:
         self.base = base_overrides(cfg)
         self.episodes = sorted({e for p in patterns for e in p.episodes}, key=list(V.EPISODES).index)
         self.workers = int(cfg.workers)
+        self.executor = cfg.get("executor", "local")
+        self.executor_address = cfg.get("executor_address", None)
+        try:
+            # a missing engine or an unreachable cluster stops here, before the first generation
+            check_executor(self.executor, self.executor_address, self.workers)
+            cluster.connect(self.executor, self.executor_address)
+        except ScenarioError as e:
+            raise CalibrationConfigError(f"calibration.yaml: {e}") from None
         self.n_worlds = 0
 
     def runs(self, theta: np.ndarray, k: int, seed: int) -> dict[str, V.EpisodeRun]:
@@ -162,7 +174,14 @@ class Simulator:
         )
         self.n_worlds += len(table) * len(self.episodes)
         return V.run_episodes(
-            len(table), seed, names=self.episodes, params=table, overrides=self.base, workers=self.workers
+            len(table),
+            seed,
+            names=self.episodes,
+            params=table,
+            overrides=self.base,
+            workers=self.workers,
+            executor=self.executor,
+            executor_address=self.executor_address,
         )
 
     def statistics(self, runs, draws: int) -> np.ndarray:

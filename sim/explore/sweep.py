@@ -50,7 +50,17 @@ if TYPE_CHECKING:  # pandas is imported where a sweep is collected (quick comman
 __all__ = ["job_label", "expand_sweep", "collect", "Collected", "SweepCallback", "main"]
 
 #: run keys that change speed or files but not results: left out of job names and columns
-NOT_SWEPT = {"workers", "threads", "chunk_worlds", "progress", "plots", "resume", "experiment"}
+NOT_SWEPT = {
+    "workers",
+    "threads",
+    "chunk_worlds",
+    "progress",
+    "plots",
+    "resume",
+    "experiment",
+    "executor",
+    "executor_address",
+}
 STATE_DIR = ".sweep"
 MAX_LABEL = 150
 

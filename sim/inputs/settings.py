@@ -34,6 +34,9 @@ DESIGN_KEYS = ("method", "points", "levels", "worlds_per_point", "seed", "ranges
 #: the scenario) or one particle of the shipped posterior sample per world (conf/posterior.parquet,
 #: :mod:`sim.inputs.posterior`)
 BEHAVIOURS = ("shipped", "posterior")
+#: values of the ``executor`` setting: what steps a run's chunks (this machine's processes and
+#: threads, or the workers of a Dask or Ray cluster; :mod:`sim.running.cluster`)
+EXECUTORS = ("local", "dask", "ray")
 
 
 class Record(Enum):
@@ -103,6 +106,46 @@ def _behaviour(name: str, value: Any) -> str:
             f"behavioural set, or a posterior particle per world){suggest(str(value), BEHAVIOURS)}"
         )
     return str(value)
+
+
+def _executor(name: str, value: Any) -> str:
+    if value not in EXECUTORS:
+        raise ScenarioError(
+            f"{name} = {value!r} is not allowed: expected one of {', '.join(EXECUTORS)} (this machine's "
+            f"processes and threads, or a Dask or Ray cluster){suggest(str(value), EXECUTORS)}"
+        )
+    return str(value)
+
+
+def _address(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
+        raise ScenarioError(
+            f"{name} = {value!r} is not allowed: expected the address of a cluster's scheduler, such as "
+            "tcp://host:8786 (Dask) or ray://host:10001 (Ray), or null (the cluster named by "
+            "DASK_SCHEDULER_ADDRESS or RAY_ADDRESS, or a local one started for the run)"
+        )
+    return value.strip()
+
+
+def check_executor(executor: str, address: str | None, workers: int = 1) -> None:
+    """Refuse settings that contradict the executor: an address with ``executor=local`` (there
+    is no cluster to reach) and ``workers > 1`` with a cluster (its workers step the chunks).
+
+    Raises:
+        ScenarioError: naming the settings, the values and what is allowed.
+    """
+    if executor == "local" and address is not None:
+        raise ScenarioError(
+            f"executor_address = {address!r} is not allowed with executor = local: an address names "
+            "a cluster; set executor=dask or executor=ray, or leave executor_address null"
+        )
+    if executor != "local" and isinstance(workers, int) and workers > 1:
+        raise ScenarioError(
+            f"workers = {workers} is not allowed with executor = {executor}: the cluster's workers "
+            "step the chunks; leave workers=1 (start more workers on the cluster instead)"
+        )
 
 
 def _threads(name: str, value: Any) -> int | str:
@@ -228,11 +271,20 @@ class RunSettings:
         None, parse_size, "memory a run may take (8GB, 512MB); null: what the machine has available"
     )
     oversubscribe: bool = setting(False, _yes_no, "allow more workers or threads than cores")
+    executor: str = setting(
+        "local", _executor, "what steps the chunks: local (processes, threads), dask or ray (a cluster)"
+    )
+    executor_address: str | None = setting(
+        None,
+        _address,
+        "the cluster's scheduler (tcp://host:8786, ray://host:10001); null: from the environment",
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(RunSettings):
             setattr(self, f.name, f.metadata["check"](f.name, getattr(self, f.name)))
         check_cores(self.workers, self.threads, self.oversubscribe)
+        check_executor(self.executor, self.executor_address, self.workers)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> RunSettings:

@@ -242,6 +242,8 @@ def run_episodes(
     workers: int = 1,
     chunk_worlds: int = 2048,
     behaviour: str = "shipped",
+    executor: str = "local",
+    executor_address: str | None = None,
 ) -> dict[str, EpisodeRun]:
     """Run every episode (or ``names``) once, each as one batch of ``worlds`` worlds.
 
@@ -253,6 +255,8 @@ def run_episodes(
         workers: processes per run (results do not depend on it).
         behaviour: ``"shipped"`` (conf/behaviour.yaml) or ``"posterior"`` (each world a particle
             of the shipped posterior sample; ``EpisodeRun.params`` then holds its values).
+        executor, executor_address: what steps each run's chunks, as :func:`sim.run` (a Dask
+            or Ray cluster; results do not depend on it).
     """
     out = {}
     for name in names or list(EPISODES):
@@ -269,6 +273,8 @@ def run_episodes(
             workers=workers,
             chunk_worlds=chunk_worlds,
             behaviour=behaviour,
+            executor=executor,
+            executor_address=executor_address,
         )
         daily = daily_arrays(res.worlds, res.timeseries, days) if ep.daily else {}
         out[name] = EpisodeRun(name, s, days, res.worlds, daily, params)

@@ -9,8 +9,9 @@ of the per-world parameter table, so a run of a million worlds never holds the e
 parameters of more than the chunks in flight. With ``workers = N > 1`` this process and N - 1
 ``spawn`` worker processes share the chunks (each worker re-imports :mod:`sim`; the compiled
 rules load from numba's on-disk cache); otherwise this process steps as many chunks at once as
-it has cores, one per thread (``threads``). The chunks are put back in world order, so the
-results are identical to ``workers=1, threads=1``.
+it has cores, one per thread (``threads``). With ``executor="dask"`` or ``"ray"`` the workers
+of a cluster step them instead (:mod:`sim.running.cluster`). The chunks are put back in world
+order, so the results are identical to ``workers=1, threads=1``.
 
 :func:`iter_chunks` and :func:`assemble` are the two halves of :func:`run`; :mod:`sim.running.runner`
 uses them to checkpoint a long run chunk by chunk.
@@ -37,7 +38,8 @@ from sim.inputs.params import Params, build_params
 from sim.inputs.posterior import posterior_params
 from sim.inputs.scenarios import load_scenario
 from sim.inputs.schema import Scenario, ScenarioError
-from sim.inputs.settings import check_cores, check_run_setting
+from sim.inputs.settings import check_cores, check_executor, check_run_setting
+from sim.running import cluster
 from sim.running.limits import check_memory
 from sim.running.results import Results
 
@@ -83,7 +85,16 @@ def _whole(name: str, value, lo: int) -> None:
 
 
 def _check_run_args(
-    worlds, days, seed, record, chunk_worlds, threads=None, workers=1, oversubscribe=False
+    worlds,
+    days,
+    seed,
+    record,
+    chunk_worlds,
+    threads=None,
+    workers=1,
+    oversubscribe=False,
+    executor="local",
+    executor_address=None,
 ) -> None:
     """Check the run settings of :func:`run` with the one check of every run setting
     (:func:`sim.inputs.settings.check_run_setting`); ``threads`` None means auto."""
@@ -96,9 +107,12 @@ def _check_run_args(
         ("threads", threads),
         ("workers", workers),
         ("oversubscribe", oversubscribe),
+        ("executor", executor),
+        ("executor_address", executor_address),
     ):
         check_run_setting(name, value)
     check_cores(workers, threads, oversubscribe)
+    check_executor(executor, executor_address, workers)
 
 
 def chunk_bounds(worlds: int, first_world: int, chunk_worlds: int) -> list[tuple[int, int]]:
@@ -140,6 +154,15 @@ def lanes(workers: int, threads: int | None) -> int:
     """Chunks stepped at once by a run: its processes, or its threads in one process (what
     :func:`plan_chunks` balances the load over)."""
     return workers if workers > 1 else resolve_threads(threads, workers)
+
+
+def engine_lanes(
+    executor: str, executor_address: str | None, workers: int, threads: int | None
+) -> tuple[cluster.Engine | None, int]:
+    """The run's cluster engine (None for ``executor="local"``, :func:`sim.running.cluster.connect`)
+    and how many chunks it steps at once: the cluster's worker threads, or :func:`lanes`."""
+    engine = cluster.connect(executor, executor_address)
+    return engine, lanes(workers, threads) if engine is None else engine.lanes
 
 
 _ROW = re.compile(r"\brow (\d+)")
@@ -202,8 +225,13 @@ def iter_chunks(
     first_world: int = 0,
     workers: int = 1,
     threads: int | None = None,
+    engine: cluster.Engine | None = None,
 ) -> Iterator[tuple[int, int, ChunkResult]]:
     """Run chunks ``(lo, hi)`` of a run and yield ``(lo, hi, result)`` as each finishes.
+
+    With an ``engine`` (:func:`sim.running.cluster.connect`: a Dask or Ray cluster) the chunks
+    go to the cluster's workers (a few in flight per worker) and ``workers``/``threads`` are
+    not used.
 
     With ``workers = N > 1`` the chunks are shared by N processes: this one and N - 1 spawned
     workers (at most three chunks queued per worker, so memory stays bounded). This process
@@ -219,6 +247,9 @@ def iter_chunks(
         else (lambda lo, hi: params.iloc[lo:hi])
     )
     jobs = ((lo, hi, (s, part(lo, hi), lo, hi, seed, first_world + lo, days, record)) for lo, hi in spans)
+    if engine is not None:
+        yield from engine.run_chunks(jobs, _run_job)
+        return
     spawned = min(workers, len(spans)) - 1
     if spawned >= 1 and not main_importable():
         # Spawned workers re-import the main script; one read from standard input (python -)
@@ -451,14 +482,22 @@ def prepare(
     threads: int | None = None,
     max_memory: int | str | None = None,
     oversubscribe: bool = False,
+    executor: str = "local",
+    executor_address: str | None = None,
 ) -> Scenario:
     """Check the run settings, load the scenario and refuse a run that would not fit in memory
-    (:func:`sim.running.limits.check_memory`; shared by :func:`run` and :mod:`sim.running.runner`)."""
-    _check_run_args(worlds, days, seed, record, chunk_worlds, threads, workers, oversubscribe)
+    (:func:`sim.running.limits.check_memory`; shared by :func:`run` and :mod:`sim.running.runner`).
+    With a cluster the chunks are stepped on its workers: this process holds the tables only."""
+    _check_run_args(
+        worlds, days, seed, record, chunk_worlds, threads, workers, oversubscribe, executor, executor_address
+    )
     _whole("first_world", first_world, 0)
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     limit = check_run_setting("max_memory", max_memory)
-    check_memory(s, worlds, days, record, chunk_worlds, lanes(workers, threads), workers, limit)
+    here = executor == "local"
+    check_memory(
+        s, worlds, days, record, chunk_worlds, lanes(workers, threads) if here else 1, workers, limit
+    )
     return s
 
 
@@ -477,6 +516,8 @@ def run(
     behaviour: str = "shipped",
     max_memory: int | str | None = None,
     oversubscribe: bool = False,
+    executor: str = "local",
+    executor_address: str | None = None,
 ) -> Results:
     """Run ``worlds`` possible histories of a scenario, all at once.
 
@@ -506,12 +547,20 @@ def run(
         max_memory: memory the run may take (bytes, or text such as ``"8GB"``); None: what the
             machine has available. A run estimated to need more is refused before it starts.
         oversubscribe: allow more ``workers`` or ``threads`` than the machine has cores.
+        executor: what steps the chunks: ``"local"`` (this process, its threads and ``workers``
+            processes) or a cluster, ``"dask"`` (Dask distributed) or ``"ray"``, whose workers
+            step them instead (:mod:`sim.running.cluster`; results are identical, byte for byte).
+        executor_address: the cluster's scheduler (``tcp://host:8786`` for Dask,
+            ``ray://host:10001`` for Ray); None: the cluster named by ``DASK_SCHEDULER_ADDRESS``
+            or ``RAY_ADDRESS``, or else a local cluster started on this machine and kept while
+            this process lives (a note on standard error says which).
 
     Returns:
         :class:`~sim.running.results.Results` with one row per world.
 
     Raises:
-        ScenarioError: for a bad scenario, parameter table, run setting or ``behaviour``.
+        ScenarioError: for a bad scenario, parameter table, run setting or ``behaviour``; an
+            engine that is not installed or a cluster that cannot be reached.
     """
     seed = check_run_setting("seed", seed)  # a SeedSequence becomes the whole number it stands for
     s = prepare(
@@ -526,9 +575,12 @@ def run(
         threads,
         max_memory,
         oversubscribe,
+        executor,
+        executor_address,
     )
     params, particles = behaviour_params(s, behaviour, worlds, seed, params, first_world)
-    bounds = plan_chunks(worlds, first_world, chunk_worlds, lanes(workers, threads))
+    engine, n = engine_lanes(executor, executor_address, workers, threads)
+    bounds = plan_chunks(worlds, first_world, chunk_worlds, n)
     check_params(s, worlds, params, bounds)
     bar = None
     if progress:
@@ -537,7 +589,8 @@ def run(
         bar = tqdm(total=worlds, unit="world", unit_scale=True, desc=s.name or "run")
     parts: dict[int, ChunkResult] = {}
     try:
-        for lo, hi, res in iter_chunks(s, bounds, seed, days, record, params, first_world, workers, threads):
+        chunks = iter_chunks(s, bounds, seed, days, record, params, first_world, workers, threads, engine)
+        for lo, hi, res in chunks:
             parts[lo] = res
             if bar is not None:
                 bar.update(hi - lo)

@@ -312,6 +312,14 @@ def _saved_parts(cdir: Path) -> list:
     ]
 
 
+def _say_resuming(chunks: int, resumed: int, worlds: int, cdir: Path) -> None:
+    print(
+        f"resuming: {chunks} finished chunk(s), {resumed:,} of {worlds:,} worlds, from {cdir}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def run_checkpointed(
     run_dir: str | Path,
     scenario: Scenario,
@@ -329,6 +337,8 @@ def run_checkpointed(
     behaviour: str = "shipped",
     max_memory: int | str | None = None,
     oversubscribe: bool = False,
+    executor: str = "local",
+    executor_address: str | None = None,
 ) -> tuple[Results, dict[str, Any]]:
     """Run a scenario with every finished chunk saved, resuming from saved chunks.
 
@@ -338,7 +348,8 @@ def run_checkpointed(
     Args:
         run_dir: directory of the run (it must exist); checkpoints go to ``run_dir/.chunks``.
         scenario, worlds, days, seed, record, params, chunk_worlds, workers, threads, behaviour,
-            max_memory, oversubscribe: as :func:`sim.run`.
+            max_memory, oversubscribe, executor, executor_address: as :func:`sim.run` (with a
+            cluster, its workers step the chunks and this process writes the checkpoints).
         progress: show a progress bar (worlds done, worlds per second, time left).
         key: config hash of the run; checkpoints made under another key are discarded.
         resume: keep checkpoints of an interrupted run with the same key (False: start over).
@@ -352,7 +363,7 @@ def run_checkpointed(
     try:
         return _run_checkpointed(
             run_dir, scenario, worlds, days, seed, record, params, chunk_worlds, workers, progress, key,
-            resume, threads, behaviour, max_memory, oversubscribe,
+            resume, threads, behaviour, max_memory, oversubscribe, executor, executor_address,
         )  # fmt: skip
     finally:
         if not held:
@@ -376,13 +387,16 @@ def _run_checkpointed(
     behaviour: str,
     max_memory: int | str | None,
     oversubscribe: bool,
+    executor: str,
+    executor_address: str | None,
 ) -> tuple[Results, dict[str, Any]]:
     """:func:`run_checkpointed` with the run directory locked."""
     s = ensemble.prepare(
-        scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads, max_memory, oversubscribe
-    )
+        scenario, worlds, days, seed, record, chunk_worlds, 0, workers, threads, max_memory, oversubscribe,
+        executor, executor_address,
+    )  # fmt: skip
     params, particles = ensemble.behaviour_params(s, behaviour, worlds, seed, params)
-    lanes = ensemble.lanes(workers, threads)
+    engine, lanes = ensemble.engine_lanes(executor, executor_address, workers, threads)
     bounds = ensemble.plan_chunks(worlds, 0, chunk_worlds, lanes)
     ensemble.check_params(s, worlds, params, bounds)
     cdir = run_dir / CHUNK_DIR
@@ -392,18 +406,14 @@ def _run_checkpointed(
     todo = _missing_chunks(worlds, done, chunk_worlds, lanes)
     resumed = sum(hi - lo for lo, hi in done)
     if done:
-        print(
-            f"resuming: {len(done)} finished chunk(s), {resumed:,} of {worlds:,} worlds, from {cdir}",
-            file=sys.stderr,
-            flush=True,
-        )
+        _say_resuming(len(done), resumed, worlds, cdir)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=worlds, initial=resumed, unit="world", unit_scale=True, desc=s.name or "run")
     try:
-        chunks = ensemble.iter_chunks(s, todo, seed, days, record, params, 0, workers, threads)
+        chunks = ensemble.iter_chunks(s, todo, seed, days, record, params, 0, workers, threads, engine)
         for lo, hi, result in chunks:
             _save_chunk(cdir, lo, hi, result, record)
             if bar is not None:
