@@ -59,3 +59,10 @@ def test_weights_move_the_median(lib):
     z = np.array([[0.1], [0.2], [0.8], [0.9]])
     w = np.array([0.0, 0.0, 1.0, 1.0])
     assert 0.8 <= lib.margins(z, w)[0, 1] <= 0.9
+
+
+def test_seconds_to_a_tolerance(lib):
+    run = {"schedule": [3.0, 2.0, 1.5, 1.2], "schedule_seconds": [10.0, 15.0, 22.0, 30.0]}
+    assert lib.seconds_to(run, 2.0) == 15.0  # the first generation at or below it
+    assert lib.seconds_to(run, 1.3) == 30.0
+    assert np.isnan(lib.seconds_to(run, 1.0))  # never reached
