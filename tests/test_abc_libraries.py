@@ -66,3 +66,9 @@ def test_seconds_to_a_tolerance(lib):
     assert lib.seconds_to(run, 2.0) == 15.0  # the first generation at or below it
     assert lib.seconds_to(run, 1.3) == 30.0
     assert np.isnan(lib.seconds_to(run, 1.0))  # never reached
+
+
+def test_effective_size(lib):
+    assert lib.effective_size(np.ones(50)) == pytest.approx(50.0)
+    assert lib.effective_size(np.array([1.0, 0.0, 0.0])) == pytest.approx(1.0)
+    assert lib.effective_size(np.array([3.0, 1.0])) == pytest.approx(16 / 10)
