@@ -53,38 +53,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-
-def uniform_rate(seconds: float = 1.0) -> float:
-    """This machine's speed at drawing uniforms (numpy PCG64, 10-million blocks; as
-    ``experiments/benchmark.py``)."""
-    gen = np.random.Generator(np.random.PCG64(0))
-    out = np.empty(10_000_000)
-    rates = []
-    t_end = time.perf_counter() + seconds
-    while time.perf_counter() < t_end or len(rates) < 3:
-        t = time.perf_counter()
-        gen.random(out=out)
-        rates.append(out.size / (time.perf_counter() - t))
-    return statistics.median(rates)
-
-
-def busy_cores(seconds: float = 1.0) -> float:
-    """Cores kept busy by other processes over ``seconds`` (from /proc/stat; NaN elsewhere; as
-    ``experiments/benchmark_sweeps.py``)."""
-
-    def snap():
-        with open("/proc/stat") as fh:
-            v = [float(x) for x in fh.readline().split()[1:]]
-        return sum(v), v[3] + v[4]  # total, idle + iowait
-
-    try:
-        t0, i0 = snap()
-        time.sleep(seconds)
-        t1, i1 = snap()
-    except OSError:
-        return float("nan")
-    return (1 - (i1 - i0) / (t1 - t0)) * (os.cpu_count() or 1)
+from benchmark import uniform_rate  # this folder's scripts: the same yardstick and load gauge
+from benchmark_sweeps import busy_cores
 
 
 def wait_idle(limit: float) -> float:
