@@ -92,6 +92,7 @@ _DASK_LOGGERS = (
     "distributed.core",
     "distributed.worker",
     "distributed.http.proxy",
+    "distributed.batched",  # "Batched Comm Closed" with a traceback, as the cluster closes at exit
 )
 
 
