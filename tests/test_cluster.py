@@ -121,6 +121,25 @@ def test_command_line_runs_on_the_cluster_and_records_it(dask_address, tmp_path)
     assert _bytes(pd.read_parquet(run_dir / "worlds.parquet")) == _bytes(local.worlds)
 
 
+def test_script_without_a_main_guard_gets_a_local_cluster_of_threads(tmp_path):
+    # The local cluster's worker processes would import the script first and run it again.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import sim\n"
+        "a = sim.run('kabul_2022', worlds=200, days=60, seed=3, chunk_worlds=64, executor='dask')\n"
+        "b = sim.run('kabul_2022', worlds=200, days=60, seed=3)\n"
+        "print('same', a.worlds.equals(b.worlds))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "DASK_SCHEDULER_ADDRESS")}
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "same True" in proc.stdout
+    assert "threads of this process, since the main script" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_bad_executor_settings_are_named():
     with pytest.raises(
         ScenarioError, match=r"executor = 'spark' is not allowed: expected one of local, dask, ray"

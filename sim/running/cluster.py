@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sim.inputs.schema import ScenarioError
+from sim.running.spawning import spawn_problem
 
 #: chunks submitted at a time per worker thread of the cluster (one running, one waiting)
 IN_FLIGHT_PER_LANE = 2
@@ -127,18 +128,26 @@ class DaskEngine(Engine):
             # LocalCluster restores the logging level while it closes, hence the named loggers.
             for name in _DASK_LOGGERS:
                 logging.getLogger(name).setLevel(logging.WARNING)
+            # Its worker processes import the main script first (sim.running.spawning); where they
+            # cannot, the local cluster's workers are threads of this process (same results).
+            problem = spawn_problem()
             self.cluster = distributed.LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
+                n_workers=1 if problem else n,
+                threads_per_worker=n if problem else 1,
+                processes=not problem,
                 dashboard_address=None,
                 silence_logs=logging.CRITICAL,
             )
             self.client = distributed.Client(self.cluster, set_as_default=False)
             where = self.cluster.scheduler_address
+            kind = (
+                f"{n} threads of this process, since the main script {problem}"
+                if problem
+                else (f"{n} worker processes of 1 thread")
+            )
             _note(
                 f"no Dask cluster named (executor_address, DASK_SCHEDULER_ADDRESS): started a local one "
-                f"at {where} with {n} worker processes of 1 thread, kept while this process lives"
+                f"at {where} with {kind}; kept while this process lives"
             )
         super().__init__(where, self.cluster is not None)
 

@@ -42,6 +42,7 @@ from sim.inputs.settings import check_cores, check_executor, check_run_setting
 from sim.running import cluster
 from sim.running.limits import check_memory
 from sim.running.results import Results
+from sim.running.spawning import spawn_problem
 
 DEFAULT_CHUNK_WORLDS = 512
 #: chunks per worker (process or thread) that :func:`plan_chunks` aims for, so that they finish
@@ -251,13 +252,14 @@ def iter_chunks(
         yield from engine.run_chunks(jobs, _run_job)
         return
     spawned = min(workers, len(spans)) - 1
-    if spawned >= 1 and not main_importable():
-        # Spawned workers re-import the main script; one read from standard input (python -)
-        # cannot be, and the pool would break. Threads give the same results.
+    problem = spawn_problem() if spawned >= 1 else None
+    if problem:
+        # Spawned workers import the main script first; see sim.running.spawning.
         sys.stderr.write(
-            f"negsim: workers={workers} needs a main script the workers can import (this one is "
-            f"{_main_path()!r}); running the chunks in {workers} threads of this process instead "
-            "(same results). Save the script to a file to use worker processes.\n"
+            f"negsim: workers={workers} starts worker processes, but the main script {problem}; "
+            f"running the chunks in {workers} threads of this process instead (same results). For "
+            "worker processes, save the script to a file and put the run under "
+            '`if __name__ == "__main__":`.\n'
         )
         spawned, threads = 0, workers if threads is None else threads
     if spawned >= 1:
@@ -269,18 +271,6 @@ def iter_chunks(
             yield lo, hi, _run_job(job)
     else:
         yield from _threaded(jobs, n)
-
-
-def _main_path() -> str | None:
-    return getattr(sys.modules.get("__main__"), "__file__", None)
-
-
-def main_importable() -> bool:
-    """Whether ``spawn`` worker processes can import this process's main module: it has no
-    file (an interactive session, ``python -c``, a notebook: nothing to import) or a file that
-    exists (not ``<stdin>`` of ``python - <<EOF``)."""
-    path = _main_path()
-    return path is None or os.path.isfile(path)
 
 
 def _with_workers(jobs: Iterator, spawned: int) -> Iterator[tuple[int, int, ChunkResult]]:
