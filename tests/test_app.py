@@ -255,8 +255,9 @@ def test_one_world_steps_and_resets_in_solaraviz(browser, served_page):
     step.click()
     step.click()
     page.get_by_text("Day 2 of 365").wait_for(timeout=30_000)
-    assert page.get_by_text("TTP factions today").is_visible()
+    page.get_by_text("TTP factions today").wait_for(timeout=30_000)
     page.get_by_role("button", name="Reset", exact=True).click()
     page.get_by_text("Day 0 of 365").wait_for(timeout=30_000)
-    assert page.get_by_text("Time: 0.0").is_visible()
+    # SolaraViz redraws its own time display after the model's views: wait for it too.
+    page.get_by_text("Time: 0.0").wait_for(timeout=30_000)
     assert not page.get_by_text("error", exact=False).count()
